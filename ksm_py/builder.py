@@ -1,0 +1,51 @@
+"""Turn Options into compiled resources: enabled families after allow/deny/opt-in filtering."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Callable
+
+from .families import RESOURCES
+from .families._dsl import Allowlists, Family, Resource
+from .options import Options
+from .store import CompiledResource
+
+logger = logging.getLogger(__name__)
+
+
+def family_filter(options: Options) -> Callable[[Family], bool]:
+    """KSM's family filter: unanchored regex search; opt-in families need --metric-opt-in-list."""
+    allow = [re.compile(p) for p in options.metric_allowlist]
+    deny = [re.compile(p) for p in options.metric_denylist]
+    opt_in = [re.compile(p) for p in options.metric_opt_in_list]
+
+    def enabled(f: Family) -> bool:
+        if f.opt_in and not any(p.search(f.name) for p in opt_in):
+            return False
+        if allow:
+            return any(p.search(f.name) for p in allow)
+        return not any(p.search(f.name) for p in deny)
+    return enabled
+
+
+def allowlists_for(resource: Resource, options: Options) -> Allowlists:
+    if not resource.supports_allowlists:
+        return Allowlists()
+    return Allowlists(labels=options.labels_allowlist.get(resource.name),
+                      annotations=options.annotations_allowlist.get(resource.name))
+
+
+def compile_resources(options: Options,
+                      on_render_error: Callable[[str, str, BaseException], None] | None = None) -> list[CompiledResource]:
+    """Compiled resources in exposition order (sorted by --resources key)."""
+    enabled = family_filter(options)
+    out = []
+    for name in sorted(set(options.resources)):
+        resource = RESOURCES.get(name)
+        if resource is None:
+            logger.warning("resource %s is not implemented yet; skipping it", name)
+            continue
+        families = [f for f in resource.families if enabled(f)]
+        out.append(CompiledResource(resource, families, allowlists_for(resource, options), on_render_error))
+    return out

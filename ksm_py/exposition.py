@@ -1,0 +1,127 @@
+"""Assemble ``/metrics`` from the stores: resource order, header rules, negotiation, gzip."""
+
+from __future__ import annotations
+
+import dataclasses
+import zlib
+from typing import Iterable, Iterator, Sequence
+
+from .store import CompiledResource, MetricsStore
+
+CONTENT_TYPE_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+_OM_ESCAPING = ("allow-utf-8", "underscores", "dots", "values")
+
+
+@dataclasses.dataclass
+class ResourceWriter:
+    """All stores of one resource (one per namespace given in ``--namespaces``, in flag order)."""
+
+    compiled: CompiledResource
+    stores: list[MetricsStore]
+
+    @property
+    def name(self) -> str:
+        return self.compiled.name
+
+    def __len__(self) -> int:
+        return sum(len(s) for s in self.stores)
+
+
+@dataclasses.dataclass(frozen=True)
+class Format:
+    openmetrics: bool
+    content_type: str
+
+
+TEXT = Format(False, CONTENT_TYPE_TEXT)
+
+
+def negotiate(accept: str | None) -> Format:
+    """prometheus/common ``NegotiateIncludingOpenMetrics`` as KSM uses it: OpenMetrics only when it
+    is the first acceptable clause after sorting by q; anything else (protobuf too) is text."""
+    if not accept:
+        return TEXT
+    clauses = []
+    for position, raw in enumerate(accept.split(",")):
+        parts = [p.strip() for p in raw.split(";")]
+        media = parts[0].lower()
+        params: dict[str, str] = {}
+        for p in parts[1:]:
+            if "=" in p:
+                k, v = p.split("=", 1)
+                params[k.strip().lower()] = v.strip().strip('"')
+        try:
+            q = float(params.get("q", "1"))
+        except ValueError:
+            q = 0.0
+        # Sort by q descending; concrete types before wildcards; then header order.
+        clauses.append((-q, media.endswith("*"), position, media, params))
+    clauses.sort(key=lambda c: c[:3])
+    for _, _, _, media, params in clauses:
+        if media == "application/vnd.google.protobuf" and params.get("proto") == "io.prometheus.client.MetricFamily":
+            return TEXT  # KSM does not serve protobuf and falls back to text.
+        if media == "text/plain" and params.get("version", "0.0.4") == "0.0.4":
+            return TEXT
+        if media == "application/openmetrics-text" and params.get("version", "") in ("", "0.0.1", "1.0.0"):
+            version = "1.0.0" if params.get("version") == "1.0.0" else "0.0.1"
+            escaping = params.get("escaping", "underscores")
+            if escaping not in _OM_ESCAPING:
+                escaping = "underscores"
+            return Format(True, f"application/openmetrics-text; version={version}; charset=utf-8; escaping={escaping}")
+    return TEXT
+
+
+def select(writers: Sequence[ResourceWriter], include: Iterable[str] = (), exclude: Iterable[str] = ()) -> list[ResourceWriter]:
+    """``?resources=`` (allowlist) and ``?exclude_resources=`` (denylist, wins) query filters."""
+    inc = {r for r in include if r}
+    exc = {r for r in exclude if r}
+    return [w for w in writers if (not inc or w.name in inc) and w.name not in exc]
+
+
+def iter_exposition(writers: Sequence[ResourceWriter], fmt: Format = TEXT) -> Iterator[bytes]:
+    """Yield the body in pieces: per resource, per family, header then every store's samples."""
+    seen_headers: set[str] = set()
+    for writer in writers:
+        # Snapshot every store first so all families of a resource come from one state.
+        snapshots = [s.snapshot() for s in writer.stores if len(s)]
+        if not snapshots:
+            continue
+        headers = writer.compiled.headers_openmetrics if fmt.openmetrics else writer.compiled.headers_text
+        for i, family in enumerate(writer.compiled.families):
+            pieces = [buckets[i] for snapshot in snapshots for buckets in snapshot if buckets[i]]
+            if family.name not in seen_headers:
+                seen_headers.add(family.name)
+                pieces.insert(0, headers[i])
+            yield b"".join(pieces)
+    if fmt.openmetrics:
+        yield b"# EOF\n"
+
+
+def render_body(writers: Sequence[ResourceWriter], fmt: Format = TEXT) -> bytes:
+    return b"".join(iter_exposition(writers, fmt))
+
+
+def gzip_stream(chunks: Iterable[bytes], level: int = 1) -> Iterator[bytes]:
+    """Compress a chunk stream into one gzip member, yielding as output becomes available."""
+    compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
+    buffered: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        out = compressor.compress(chunk)
+        if out:
+            buffered.append(out)
+            size += len(out)
+        if size >= 1 << 16:
+            yield b"".join(buffered)
+            buffered, size = [], 0
+    buffered.append(compressor.flush())
+    yield b"".join(buffered)
+
+
+def wants_gzip(accept_encoding: str | None) -> bool:
+    """KSM: the first ``Accept-Encoding`` part equal to ``gzip`` or starting ``gzip;`` (q ignored)."""
+    for part in (accept_encoding or "").split(","):
+        part = part.strip()
+        if part == "gzip" or part.startswith("gzip;"):
+            return True
+    return False

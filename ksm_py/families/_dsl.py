@@ -1,0 +1,115 @@
+"""Declaring a resource and its metric families, in exposition order.
+
+A family is a small function over the raw object dict that yields ``(labels, value)`` pairs;
+the resource adds its identity labels in front once (KSM's ``wrapXxxFunc``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Iterable, Mapping, Sequence, Union
+
+from ..metric import GAUGE, STABLE, header
+
+Body = Mapping[str, Any]
+Labels = Union[Mapping[str, str], Sequence[tuple[str, str]]]
+Sample = tuple[Labels, Union[float, int, bool]]
+Samples = Iterable[Sample]
+FamilyFn = Callable[[Body], Samples]
+
+
+@dataclasses.dataclass(frozen=True)
+class Allowlists:
+    """The ``--metric-labels-allowlist`` / ``--metric-annotations-allowlist`` entries of one resource.
+
+    ``None`` means the resource has no entry (the family emits nothing); an entry is a tuple of
+    keys or patterns exactly as given on the command line.
+    """
+
+    labels: tuple[str, ...] | None = None
+    annotations: tuple[str, ...] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    name: str
+    help: str
+    type: str
+    stability: str
+    # Called once at startup with the resource's allowlists; returns the per-object function.
+    build: Callable[[Allowlists], FamilyFn]
+    opt_in: bool = False
+    deprecated: str = ""
+
+    def header(self, *, openmetrics: bool = False) -> bytes:
+        return header(self.name, self.help, self.type, self.stability, self.deprecated, openmetrics=openmetrics)
+
+
+def _meta(field: str) -> Callable[[Body], str]:
+    def get(obj: Body) -> str:
+        return (obj.get("metadata") or {}).get(field) or ""
+    return get
+
+
+NAMESPACE = _meta("namespace")
+NAME = _meta("name")
+UID = _meta("uid")
+
+
+def empty(_: Body) -> str:
+    return ""
+
+
+class Resource:
+    """One ``--resources`` key: its API coordinates, identity labels and families."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        group: str,
+        version: str,
+        kind: str,
+        namespaced: bool,
+        identity: Sequence[tuple[str, Callable[[Body], str]]],
+        default: bool = True,
+        allowlists: bool = True,
+        metadata_only: bool = False,
+    ) -> None:
+        self.name = name
+        self.group = group
+        self.version = version
+        self.kind = kind
+        self.namespaced = namespaced
+        self.identity = tuple(identity)
+        self.default = default
+        self.supports_allowlists = allowlists
+        # Families only read metadata: list/watch PartialObjectMetadata, so contents never arrive.
+        self.metadata_only = metadata_only
+        self.families: list[Family] = []
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    def family(
+        self, name: str, help: str, type: str = GAUGE, stability: str = STABLE, *,
+        opt_in: bool = False, deprecated: str = "",
+    ) -> Callable[[FamilyFn], FamilyFn]:
+        """Register a family whose function does not depend on the allowlists."""
+        def register(fn: FamilyFn) -> FamilyFn:
+            self.families.append(Family(name, help, type, stability, lambda _allow: fn, opt_in, deprecated))
+            return fn
+        return register
+
+    def family_with_allowlists(
+        self, name: str, help: str, type: str = GAUGE, stability: str = STABLE,
+    ) -> Callable[[Callable[[Allowlists], FamilyFn]], Callable[[Allowlists], FamilyFn]]:
+        """Register a family built from the resource's allowlists (``_labels``/``_annotations``)."""
+        def register(build: Callable[[Allowlists], FamilyFn]) -> Callable[[Allowlists], FamilyFn]:
+            self.families.append(Family(name, help, type, stability, build))
+            return build
+        return register
+
+    def identity_labels(self, obj: Body) -> list[tuple[str, str]]:
+        return [(label, get(obj)) for label, get in self.identity]

@@ -1,0 +1,1 @@
+"""Local Kubernetes control plane (no Docker) for e2e tests, the demo and the benchmarks."""

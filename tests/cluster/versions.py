@@ -1,0 +1,13 @@
+"""Pinned versions of the real components the tests and benchmarks run against.
+
+Changing a version here is the only thing that triggers a rebuild: binaries are cached under
+``<cache>/<component>-<version>/``.
+"""
+
+KUBERNETES = "v1.37.2"
+# Staging modules (k8s.io/api, client-go, ...) are released as v0.<minor>.<patch>.
+KUBERNETES_STAGING = "v0." + KUBERNETES.removeprefix("v1.")
+# Kubernetes 1.37 ships etcd 3.7; the newest 3.7 patch release.
+ETCD = "v3.7.3"
+KWOK = "v0.8.0"
+KUBE_STATE_METRICS = "v2.20.0"
