@@ -19,7 +19,6 @@ from .metric import escape_label_value, format_value
 logger = logging.getLogger(__name__)
 
 BUCKETS = 64
-_EMPTY_OFFSETS = b""
 
 
 def object_key(obj: Body) -> str:
@@ -38,10 +37,6 @@ def _label_pairs(labels: Any) -> str:
             v = "" if v is None else str(v)
         out.append(f'{k}="{escape_label_value(v)}"')
     return ",".join(out)
-
-
-class RenderError(Exception):
-    pass
 
 
 class CompiledResource:
@@ -139,28 +134,35 @@ class MetricsStore:
 
     def replace(self, objs: Iterable[Body]) -> None:
         """Drop everything and add ``objs`` (a relist: objects deleted meanwhile disappear)."""
-        fresh = [_Bucket() for _ in range(BUCKETS)]
-        size = 0
+        replacement = self.replacement()
         for obj in objs:
-            key = object_key(obj)
-            bucket = fresh[hash(key) % BUCKETS]
-            if key not in bucket.objects:
-                size += 1
-            bucket.objects[key] = self.compiled.render(obj)
-        self._buckets, self._size = fresh, size
+            replacement.add(obj)
+        replacement.commit()
 
-    def replace_rendered(self, rendered: Iterable[tuple[str, tuple[bytes, bytes]]]) -> None:
-        """Like ``replace`` with objects already rendered (the reflector renders page by page)."""
-        fresh = [_Bucket() for _ in range(BUCKETS)]
-        size = 0
-        for key, value in rendered:
-            bucket = fresh[hash(key) % BUCKETS]
-            if key not in bucket.objects:
-                size += 1
-            bucket.objects[key] = value
-        self._buckets, self._size = fresh, size
+    def replacement(self) -> Replacement:
+        """Build a new content object by object; the old one is served until ``commit()``."""
+        return Replacement(self)
 
     def snapshot(self) -> list[list[bytes]]:
         """Per non-empty bucket, the concatenated bytes of each family (consistent: no yield)."""
         n = len(self.compiled.families)
         return [b.build(n) for b in self._buckets if b.objects]
+
+
+class Replacement:
+    __slots__ = ("store", "buckets", "size")
+
+    def __init__(self, store: MetricsStore) -> None:
+        self.store = store
+        self.buckets = [_Bucket() for _ in range(BUCKETS)]
+        self.size = 0
+
+    def add(self, obj: Body) -> None:
+        key = object_key(obj)
+        bucket = self.buckets[hash(key) % BUCKETS]
+        if key not in bucket.objects:
+            self.size += 1
+        bucket.objects[key] = self.store.compiled.render(obj)
+
+    def commit(self) -> None:
+        self.store._buckets, self.store._size = self.buckets, self.size

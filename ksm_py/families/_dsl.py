@@ -7,13 +7,13 @@ the resource adds its identity labels in front once (KSM's ``wrapXxxFunc``).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Iterable, Mapping, Sequence, Union
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..metric import GAUGE, STABLE, header
 
 Body = Mapping[str, Any]
-Labels = Union[Mapping[str, str], Sequence[tuple[str, str]]]
-Sample = tuple[Labels, Union[float, int, bool]]
+Labels = Mapping[str, str] | Sequence[tuple[str, str]]
+Sample = tuple[Labels, float | int | bool]
 Samples = Iterable[Sample]
 FamilyFn = Callable[[Body], Samples]
 

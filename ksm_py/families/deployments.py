@@ -6,8 +6,17 @@ import math
 
 from ..metric import ALPHA, STABLE
 from ._dsl import NAME, NAMESPACE, Body, Resource, Samples
-from ._helpers import (condition_samples, created, deletion_timestamp, dig, field, metadata_families,
-                       metadata_generation, optional_field, owner_samples)
+from ._helpers import (
+    condition_samples,
+    created,
+    deletion_timestamp,
+    dig,
+    field,
+    metadata_families,
+    metadata_generation,
+    optional_field,
+    owner_samples,
+)
 
 deployments = Resource("deployments", group="apps", version="v1", kind="Deployment", namespaced=True,
                        identity=[("namespace", NAMESPACE), ("deployment", NAME)])

@@ -188,11 +188,19 @@ def _build_kwok(c: Component, log: Path) -> None:
 
 
 def _build_ksm(c: Component, log: Path) -> None:
-    c.bin_dir.mkdir(parents=True, exist_ok=True)
+    # `go install module@version` asks the proxy for the module's version list (to check for
+    # deprecation), which the proxy refuses for this module; a wrapper module pins the exact
+    # version instead.
     src = _module_dir(f"ksm-{c.version}")
+    (src / "go.mod").write_text(
+        "module ksmpy.local/ksm-bin\n\ngo 1.26.0\n\ntool k8s.io/kube-state-metrics/v2\n\n"
+        f"require k8s.io/kube-state-metrics/v2 {c.version}\n"
+    )
+    _go(["mod", "tidy"], cwd=src, label=f"{c.name} mod tidy", log=log)
+    c.bin_dir.mkdir(parents=True, exist_ok=True)
     ldflags = f"-s -w -X github.com/prometheus/common/version.Version={c.version.removeprefix('v')}"
-    _go(["install", "-v", "-trimpath", "-ldflags", ldflags, f"k8s.io/kube-state-metrics/v2@{c.version}"],
-        cwd=src, label=c.name, log=log, extra_env={"GOBIN": str(c.bin_dir)})
+    _go(["build", "-v", "-trimpath", "-ldflags", ldflags, "-o", str(c.binary()), "k8s.io/kube-state-metrics/v2"],
+        cwd=src, label=c.name, log=log)
 
 
 KUBERNETES = Component(

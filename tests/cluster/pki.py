@@ -44,7 +44,7 @@ class PKI:
 
     def create(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+        now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
         self._ca_key = _key()
         ca_name = _name("ksm-py-e2e-ca")
         self._ca_cert = (

@@ -1,0 +1,140 @@
+"""The only module that talks to the Kubernetes API.
+
+Configuration and authentication come from the ``kubernetes`` package (kubeconfig, in-cluster
+service account with token re-reading, ``--apiserver``); requests go through urllib3 and
+responses stay raw bytes: no model classes are ever built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from typing import Any, Iterator
+from urllib.parse import urlencode
+
+import urllib3
+
+from .. import __version__
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = f"ksm-py/{__version__}"
+ACCEPT_JSON = "application/json"
+# Metadata-only representations: object contents (e.g. ConfigMap data) never reach the process.
+ACCEPT_METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+ACCEPT_METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
+
+
+class ApiError(Exception):
+    """A non-2xx answer from the API server."""
+
+    def __init__(self, status: int, reason: str, body: bytes = b"") -> None:
+        super().__init__(f"HTTP {status} {reason}: {body[:300].decode(errors='replace')}")
+        self.status = status
+        self.body = body
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiResource:
+    """Where a resource lives in the API (``/api/v1/pods``, ``/apis/apps/v1/namespaces/x/deployments``)."""
+
+    group: str
+    version: str
+    plural: str
+    namespaced: bool
+
+    def path(self, namespace: str | None = None) -> str:
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            return f"{base}/namespaces/{namespace}/{self.plural}"
+        return f"{base}/{self.plural}"
+
+
+def _load_configuration(kubeconfig: str, apiserver: str) -> Any:
+    from kubernetes import config as kube_config
+    from kubernetes.client import Configuration
+
+    cfg = Configuration()
+    if kubeconfig:
+        kube_config.load_kube_config(config_file=kubeconfig, client_configuration=cfg)
+    elif os.environ.get("KUBERNETES_SERVICE_HOST"):
+        # Installs a hook that re-reads the projected token when it rotates.
+        kube_config.load_incluster_config(client_configuration=cfg)
+    elif not apiserver:
+        kube_config.load_kube_config(client_configuration=cfg)
+    if apiserver:
+        cfg.host = apiserver
+    return cfg
+
+
+class KubeClient:
+    def __init__(self, *, kubeconfig: str = "", apiserver: str = "", pool_size: int = 64) -> None:
+        self.config = _load_configuration(kubeconfig, apiserver)
+        self.host = str(self.config.host).rstrip("/")
+        tls: dict[str, Any] = {}
+        if self.host.startswith("https"):
+            tls = {
+                "cert_reqs": "CERT_REQUIRED" if self.config.verify_ssl else "CERT_NONE",
+                "ca_certs": self.config.ssl_ca_cert,
+                "cert_file": self.config.cert_file,
+                "key_file": self.config.key_file,
+            }
+            if self.config.tls_server_name:
+                tls["server_hostname"] = self.config.tls_server_name
+        # One connection per long-lived watch, plus room for lists and /livez.
+        self.pool = urllib3.PoolManager(num_pools=2, maxsize=pool_size, block=False, retries=False, **tls)
+
+    def _headers(self, accept: str) -> dict[str, str]:
+        headers = {"Accept": accept, "User-Agent": USER_AGENT}
+        # auth_settings() runs the token refresh hook, so a rotated token is used on the next request.
+        for auth in self.config.auth_settings().values():
+            if auth.get("in") == "header" and auth.get("value"):
+                headers[auth["key"]] = auth["value"]
+        return headers
+
+    def _url(self, path: str, params: dict[str, Any] | None) -> str:
+        query = urlencode({k: v for k, v in (params or {}).items() if v not in (None, "")})
+        return f"{self.host}{path}?{query}" if query else f"{self.host}{path}"
+
+    def get(self, path: str, params: dict[str, Any] | None = None, *, accept: str = ACCEPT_JSON,
+            timeout: float = 60) -> bytes:
+        resp = self.pool.request("GET", self._url(path, params), headers=self._headers(accept),
+                                 timeout=urllib3.Timeout(connect=10, read=timeout), preload_content=True)
+        if resp.status >= 300:
+            raise ApiError(resp.status, resp.reason or "", resp.data)
+        return bytes(resp.data)
+
+    def stream_lines(self, path: str, params: dict[str, Any], *, accept: str = ACCEPT_JSON,
+                     read_timeout: float = 75) -> Iterator[bytes]:
+        """A watch: yield each newline-terminated JSON event as raw bytes until the server ends it."""
+        resp = self.pool.request("GET", self._url(path, params), headers=self._headers(accept),
+                                 timeout=urllib3.Timeout(connect=10, read=read_timeout), preload_content=False)
+        try:
+            if resp.status >= 300:
+                raise ApiError(resp.status, resp.reason or "", resp.read())
+            pending = b""
+            for chunk in resp.stream(64 * 1024, decode_content=True):
+                pending += chunk
+                if b"\n" not in chunk:
+                    continue
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        yield line
+            if pending.strip():
+                yield pending
+        finally:
+            # A watch cut short can be neither drained (it may never end) nor reused.
+            resp.close()
+
+    def livez(self) -> bool:
+        try:
+            self.get("/livez", timeout=5)
+        except Exception as e:  # noqa: BLE001 - any failure is "not live"
+            logger.debug("apiserver /livez failed: %r", e)
+            return False
+        return True
+
+    def server_version(self) -> bytes:
+        return self.get("/version", timeout=10)

@@ -1,0 +1,278 @@
+"""List/watch one (resource, namespace) into stores, like client-go's reflector.
+
+Paginated LIST, then WATCH from the list's resourceVersion with bookmarks; events are applied in
+stream order and the resourceVersion is tracked (bookmarks included).  410 Gone / an expired
+continue token means a fresh LIST that *replaces* the stores, so objects deleted while the
+watch was down disappear.  Other errors back off exponentially with jitter.  A malformed event
+or object is logged and counted and the watch goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+import time
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+import orjson
+
+from .client import ACCEPT_JSON, ACCEPT_METADATA, ACCEPT_METADATA_LIST, ApiError, ApiResource
+
+logger = logging.getLogger(__name__)
+
+Body = dict[str, Any]
+
+
+class Replacement(Protocol):
+    def add(self, obj: Body) -> None: ...
+    def commit(self) -> None: ...
+
+
+class Sink(Protocol):
+    """What a reflector feeds: a metrics store (or anything with the same three verbs)."""
+
+    def upsert(self, obj: Body) -> None: ...
+    def delete(self, obj: Body) -> None: ...
+    def replacement(self) -> Replacement: ...
+
+
+class Source(Protocol):
+    """The two API verbs a reflector needs (``KubeClient`` implements them)."""
+
+    def get(self, path: str, params: dict[str, Any] | None = None, *, accept: str = ..., timeout: float = ...) -> bytes: ...
+    def stream_lines(self, path: str, params: dict[str, Any], *, accept: str = ..., read_timeout: float = ...) -> Iterator[bytes]: ...
+
+
+class Gone(Exception):
+    """The resourceVersion (or continue token) is too old: list again."""
+
+
+class ReflectorStats(Protocol):
+    def list_done(self, resource: str, ok: bool, objects: int) -> None: ...
+    def watch_done(self, resource: str, ok: bool) -> None: ...
+    def event(self, resource: str, kind: str) -> None: ...
+    def bad_input(self, resource: str, reason: str) -> None: ...
+    def error(self, resource: str, status: str) -> None: ...
+
+
+class NullStats:
+    def list_done(self, resource: str, ok: bool, objects: int) -> None: ...
+    def watch_done(self, resource: str, ok: bool) -> None: ...
+    def event(self, resource: str, kind: str) -> None: ...
+    def bad_input(self, resource: str, reason: str) -> None: ...
+    def error(self, resource: str, status: str) -> None: ...
+
+
+@dataclasses.dataclass
+class ReflectorSettings:
+    page_size: int = 500
+    # Server-side watch timeout is random in [min, 2*min), like client-go, to spread reconnects.
+    min_watch_timeout: int = 300
+    # No bytes for this long means a dead stream: reconnect from the last resourceVersion.
+    read_timeout: float = 75.0
+    backoff_initial: float = 0.8
+    backoff_max: float = 30.0
+    use_apiserver_cache: bool = False
+
+
+class Backoff:
+    def __init__(self, initial: float, maximum: float, rng: random.Random | None = None) -> None:
+        self.initial, self.maximum = initial, maximum
+        self.current = initial
+        self.rng = rng or random.Random()
+
+    def next(self) -> float:
+        delay = self.current * (1 + self.rng.random())  # full jitter up to 2x
+        self.current = min(self.maximum, self.current * 2)
+        return min(delay, self.maximum)
+
+    def reset(self) -> None:
+        self.current = self.initial
+
+
+def parse_event(line: bytes) -> tuple[str, Body]:
+    event = orjson.loads(line)
+    if not isinstance(event, dict):
+        raise ValueError("event is not an object")
+    kind, obj = event.get("type"), event.get("object")
+    if not isinstance(kind, str) or not isinstance(obj, dict):
+        raise ValueError("event without type or object")
+    return kind, obj
+
+
+class Reflector:
+    def __init__(
+        self,
+        source: Source,
+        api: ApiResource,
+        sinks: list[Sink],
+        *,
+        name: str,
+        namespace: str | None = None,
+        field_selector: str = "",
+        metadata_only: bool = False,
+        keep: Callable[[Body], bool] | None = None,
+        settings: ReflectorSettings | None = None,
+        stats: ReflectorStats | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.source = source
+        self.api = api
+        self.sinks = sinks
+        self.name = name
+        self.namespace = namespace
+        self.field_selector = field_selector
+        self.metadata_only = metadata_only
+        self.keep = keep
+        self.settings = settings or ReflectorSettings()
+        self.stats: ReflectorStats = stats or NullStats()
+        self.sleep = sleep
+        self.resource_version = ""
+        self.synced = False
+        self.last_sync = 0.0
+        self.last_error = ""
+        self._stopped = False
+        self._rng = random.Random()
+
+    def stop(self) -> None:
+        self._stopped = True
+
+    # -- the loop -----------------------------------------------------------------------------
+    def run(self, iterations: int | None = None) -> None:
+        """List and watch until stopped (``iterations`` bounds list+watch rounds, for tests)."""
+        backoff = Backoff(self.settings.backoff_initial, self.settings.backoff_max, self._rng)
+        rounds = 0
+        while not self._stopped and (iterations is None or rounds < iterations):
+            rounds += 1
+            try:
+                if not self.resource_version:
+                    self.list()
+                    backoff.reset()
+                self.watch()
+                backoff.reset()
+            except Gone:
+                logger.info("%s: resourceVersion %s expired, listing again", self.name, self.resource_version)
+                self.resource_version = ""
+            except Exception as e:  # noqa: BLE001 - every failure is retried with backoff
+                status = str(e.status) if isinstance(e, ApiError) else type(e).__name__
+                self.last_error = str(e)
+                self.stats.error(self.name, status)
+                delay = backoff.next()
+                if isinstance(e, ApiError) and e.status in (401, 403):
+                    logger.error("%s: %s; check the RBAC rules of this identity (list and watch on %s)",
+                                 self.name, e, self.api.plural)
+                else:
+                    logger.warning("%s: %s; retrying in %.1fs", self.name, e, delay)
+                self.sleep(delay)
+
+    def _params(self) -> dict[str, Any]:
+        return {"fieldSelector": self.field_selector} if self.field_selector else {}
+
+    def list(self) -> None:
+        path = self.api.path(self.namespace)
+        accept = ACCEPT_METADATA_LIST if self.metadata_only else ACCEPT_JSON
+        replacements = [s.replacement() for s in self.sinks]
+        cont = ""
+        count = 0
+        resource_version = ""
+        try:
+            while True:
+                params = {**self._params(), "limit": self.settings.page_size, "continue": cont}
+                if self.settings.use_apiserver_cache and not cont:
+                    params["resourceVersion"] = "0"
+                try:
+                    page = orjson.loads(self.source.get(path, params, accept=accept))
+                except ApiError as e:
+                    if e.status == 410:
+                        raise Gone() from e
+                    raise
+                for obj in page.get("items") or []:
+                    if not isinstance(obj, dict):
+                        self.stats.bad_input(self.name, "item is not an object")
+                        continue
+                    if self.keep is not None and not self.keep(obj):
+                        continue
+                    for r in replacements:
+                        r.add(obj)
+                    count += 1
+                meta = page.get("metadata") or {}
+                resource_version = meta.get("resourceVersion") or resource_version
+                cont = meta.get("continue") or ""
+                # Yield between pages so /healthz and scrapes are served during a big relist.
+                self.sleep(0)
+                if not cont:
+                    break
+        except Exception:
+            self.stats.list_done(self.name, False, count)
+            raise
+        for r in replacements:
+            r.commit()
+        self.resource_version = resource_version
+        self.synced = True
+        self.last_sync = time.time()
+        self.stats.list_done(self.name, True, count)
+        logger.info("%s: listed %d objects at resourceVersion %s", self.name, count, resource_version)
+
+    def watch(self) -> None:
+        timeout = self.settings.min_watch_timeout
+        params = {
+            **self._params(), "watch": "1", "resourceVersion": self.resource_version,
+            "allowWatchBookmarks": "true", "timeoutSeconds": self._rng.randint(timeout, 2 * timeout - 1),
+        }
+        accept = ACCEPT_METADATA if self.metadata_only else ACCEPT_JSON
+        try:
+            lines = self.source.stream_lines(self.api.path(self.namespace), params, accept=accept,
+                                             read_timeout=self.settings.read_timeout)
+            self.apply(lines)
+        except Gone:
+            self.stats.watch_done(self.name, True)
+            raise
+        except ApiError as e:
+            self.stats.watch_done(self.name, False)
+            if e.status == 410:
+                raise Gone() from e
+            raise
+        except Exception:
+            self.stats.watch_done(self.name, False)
+            raise
+        self.stats.watch_done(self.name, True)
+
+    def apply(self, lines: Iterable[bytes]) -> None:
+        """Apply watch events in order; a malformed line is counted and skipped."""
+        for line in lines:
+            try:
+                kind, obj = parse_event(line)
+            except ValueError as e:
+                self.stats.bad_input(self.name, "malformed watch event")
+                logger.warning("%s: skipping malformed watch event (%s): %.200r", self.name, e, line)
+                continue
+            if kind == "ERROR":
+                code = obj.get("code")
+                if code == 410 or obj.get("reason") in ("Expired", "Gone"):
+                    raise Gone()
+                raise ApiError(int(code) if isinstance(code, int) else 500, str(obj.get("reason") or "ERROR"),
+                               orjson.dumps(obj))
+            rv = (obj.get("metadata") or {}).get("resourceVersion")
+            self.stats.event(self.name, kind)
+            if kind == "BOOKMARK":
+                if rv:
+                    self.resource_version = rv
+                continue
+            if kind not in ("ADDED", "MODIFIED", "DELETED"):
+                self.stats.bad_input(self.name, f"unknown event type {kind}")
+                continue
+            if self.keep is not None and not self.keep(obj):
+                # With sharding, an update can move an object out of this shard only via a new uid,
+                # so skipping is enough.
+                if rv:
+                    self.resource_version = rv
+                continue
+            for sink in self.sinks:
+                if kind == "DELETED":
+                    sink.delete(obj)
+                else:
+                    sink.upsert(obj)
+            if rv:
+                self.resource_version = rv
+            self.last_sync = time.time()

@@ -1,0 +1,112 @@
+"""WSGI apps for the main port (/metrics, /healthz, /livez, /) and the telemetry port."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterable, Iterator, Sequence
+from urllib.parse import parse_qs
+
+from prometheus_client import exposition as prom_exposition
+
+from .exposition import ResourceWriter, gzip_stream, iter_exposition, negotiate, select, wants_gzip
+from .telemetry import Telemetry
+
+StartResponse = Callable[..., Any]
+Environ = dict[str, Any]
+
+LANDING = b"""<html>
+             <head><title>Kube Metrics Server</title></head>
+             <body>
+             <h1>Kube Metrics</h1>
+             <ul>
+             <li><a href='/metrics'>metrics</a></li>
+             <li><a href='/healthz'>healthz</a></li>
+             <li><a href='/livez'>livez</a></li>
+             </ul>
+             </body>
+             </html>"""
+
+TELEMETRY_LANDING = b"""<html>
+             <head><title>Kube-State-Metrics Metrics Server</title></head>
+             <body>
+             <h1>Kube-State-Metrics Metrics</h1>
+             <ul>
+             <li><a href='/metrics'>metrics</a></li>
+             <li><a href='/readyz'>readyz</a></li>
+             </ul>
+             </body>
+             </html>"""
+
+
+def _plain(start_response: StartResponse, status: str, body: bytes,
+           content_type: str = "text/plain; charset=utf-8") -> list[bytes]:
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _csv_params(query: dict[str, list[str]], name: str) -> list[str]:
+    return [v.strip() for raw in query.get(name, []) for v in raw.split(",") if v.strip()]
+
+
+class MainApp:
+    def __init__(self, writers: Sequence[ResourceWriter], *, livez: Callable[[], bool], telemetry: Telemetry,
+                 enable_gzip: bool = False) -> None:
+        self.writers = list(writers)
+        self.livez = livez
+        self.telemetry = telemetry
+        self.enable_gzip = enable_gzip
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "/")
+        if path == "/metrics":
+            return self.metrics(environ, start_response)
+        if path == "/healthz":
+            return _plain(start_response, "200 OK", b"OK")
+        if path == "/livez":
+            if self.livez():
+                return _plain(start_response, "200 OK", b"OK")
+            return _plain(start_response, "503 Service Unavailable", b"Service Unavailable")
+        if path == "/":
+            return _plain(start_response, "200 OK", LANDING, "text/html; charset=utf-8")
+        return _plain(start_response, "404 Not Found", b"404 page not found")
+
+    def metrics(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        started = time.monotonic()
+        fmt = negotiate(environ.get("HTTP_ACCEPT"))
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        writers = select(self.writers, _csv_params(query, "resources"), _csv_params(query, "exclude_resources"))
+        body: Iterator[bytes] = iter_exposition(writers, fmt)
+        headers = [("Content-Type", fmt.content_type)]
+        encoding = "identity"
+        if self.enable_gzip and wants_gzip(environ.get("HTTP_ACCEPT_ENCODING")):
+            body = gzip_stream(body)
+            headers.append(("Content-Encoding", "gzip"))
+            encoding = "gzip"
+        start_response("200 OK", headers)
+        return self._timed(body, started, encoding)
+
+    def _timed(self, body: Iterator[bytes], started: float, encoding: str) -> Iterator[bytes]:
+        try:
+            yield from body
+        finally:
+            self.telemetry.scrape_duration.labels(encoding).observe(time.monotonic() - started)
+
+
+class TelemetryApp:
+    def __init__(self, telemetry: Telemetry, *, ready: Callable[[], bool]) -> None:
+        self.metrics_app = prom_exposition.make_wsgi_app(telemetry.registry)
+        self.ready = ready
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "/")
+        if path == "/metrics":
+            return self.metrics_app(environ, start_response)
+        if path == "/readyz":
+            # Ready only once every enabled resource finished its initial list (upstream is ready
+            # as soon as the process is up, and serves partial metrics meanwhile).
+            if self.ready():
+                return _plain(start_response, "200 OK", b"OK")
+            return _plain(start_response, "503 Service Unavailable", b"Service Unavailable")
+        if path == "/":
+            return _plain(start_response, "200 OK", TELEMETRY_LANDING, "text/html; charset=utf-8")
+        return _plain(start_response, "404 Not Found", b"404 page not found")

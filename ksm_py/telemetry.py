@@ -1,0 +1,98 @@
+"""ksm-py's own metrics (telemetry port), through prometheus_client on a private registry."""
+
+from __future__ import annotations
+
+import platform
+from typing import Callable, Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from . import __version__
+
+
+class Telemetry:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        Gauge("ksm_py_build_info", "A metric with a constant '1' value labeled by version and Python version.",
+              ["version", "python_version"], registry=r).labels(__version__, platform.python_version()).set(1)
+        self.list_total = Counter("kube_state_metrics_list", "Number of total resource list in kube-state-metrics",
+                                  ["result", "resource"], registry=r)
+        self.watch_total = Counter("kube_state_metrics_watch", "Number of total resource watches in kube-state-metrics",
+                                   ["result", "resource"], registry=r)
+        self.events_total = Counter("ksm_py_watch_events", "Watch events applied, by resource and event type.",
+                                    ["resource", "type"], registry=r)
+        self.bad_input_total = Counter("ksm_py_bad_input", "Malformed objects or watch events that were skipped.",
+                                       ["resource", "reason"], registry=r)
+        self.render_errors_total = Counter("ksm_py_render_errors", "Family functions that failed on an object "
+                                           "(the object's other families are still exposed).",
+                                           ["resource", "family"], registry=r)
+        self.api_errors_total = Counter("ksm_py_api_errors", "Failed list/watch requests by resource and HTTP status "
+                                        "or error type (403 means the RBAC rules lack list/watch).",
+                                        ["resource", "status"], registry=r)
+        self.last_list_objects = Gauge("kube_state_metrics_list_objects",
+                                       "Number of objects returned by the last successful list.", ["resource"],
+                                       registry=r)
+        self.scrape_duration = Histogram("ksm_py_scrape_duration_seconds",
+                                         "Time to assemble and send /metrics on the main port.", ["encoding"],
+                                         registry=r)
+        self.shard_ordinal = Gauge("kube_state_metrics_shard_ordinal", "Current sharding ordinal/index of this instance",
+                                   ["shard_ordinal"], registry=r)
+        self.total_shards = Gauge("kube_state_metrics_total_shards", "Number of total shards this instance is aware of",
+                                  registry=r)
+
+    def set_sharding(self, shard: int, total: int) -> None:
+        self.shard_ordinal.clear()
+        self.shard_ordinal.labels(str(shard)).set(shard)
+        self.total_shards.set(total)
+
+    # ReflectorStats
+    def list_done(self, resource: str, ok: bool, objects: int) -> None:
+        self.list_total.labels("success" if ok else "error", resource).inc()
+        if ok:
+            self.last_list_objects.labels(resource).set(objects)
+
+    def watch_done(self, resource: str, ok: bool) -> None:
+        self.watch_total.labels("success" if ok else "error", resource).inc()
+
+    def event(self, resource: str, kind: str) -> None:
+        self.events_total.labels(resource, kind).inc()
+
+    def bad_input(self, resource: str, reason: str) -> None:
+        self.bad_input_total.labels(resource, reason).inc()
+
+    def error(self, resource: str, status: str) -> None:
+        self.api_errors_total.labels(resource, status).inc()
+
+    def render_error(self, resource: str, family: str, _exc: BaseException) -> None:
+        self.render_errors_total.labels(resource, family).inc()
+
+    def track(self, collector: Collector) -> None:
+        self.registry.register(collector)
+
+
+class ReflectorStateCollector(Collector):
+    """Per-resource state read at collection time from the live reflectors and stores."""
+
+    def __init__(self, rows: Callable[[], Iterable[tuple[str, str, bool, float, int]]]) -> None:
+        # rows: (resource, namespace, synced, last successful sync unix time, objects)
+        self.rows = rows
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        synced = GaugeMetricFamily("ksm_py_resource_synced",
+                                   "1 once the resource's list/watch has completed its initial list.",
+                                   labels=["resource", "namespace"])
+        last = GaugeMetricFamily("ksm_py_last_sync_timestamp_seconds",
+                                 "Unix time of the last successful list or applied watch event.",
+                                 labels=["resource", "namespace"])
+        objects = GaugeMetricFamily("ksm_py_objects", "Objects currently held per resource store.",
+                                    labels=["resource", "namespace"])
+        for resource, namespace, is_synced, last_sync, count in self.rows():
+            synced.add_metric([resource, namespace], 1 if is_synced else 0)
+            last.add_metric([resource, namespace], last_sync)
+            objects.add_metric([resource, namespace], count)
+        yield synced
+        yield last
+        yield objects

@@ -1,0 +1,128 @@
+"""Output rules of /metrics: order, headers, negotiation, filters, gzip (KSM spec section 3)."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from ksm_py.builder import compile_resources
+from ksm_py.exposition import ResourceWriter, gzip_stream, iter_exposition, negotiate, render_body, select, wants_gzip
+from ksm_py.options import Options
+from ksm_py.store import MetricsStore
+
+NS = {"apiVersion": "v1", "kind": "Namespace",
+      "metadata": {"name": "ns1", "uid": "u1", "creationTimestamp": "2017-08-01T06:30:18Z"},
+      "status": {"phase": "Active"}}
+DEPLOY = {"apiVersion": "apps/v1", "kind": "Deployment",
+          "metadata": {"name": "d", "namespace": "ns1", "uid": "u2", "generation": 3},
+          "spec": {"replicas": 2}, "status": {"replicas": 2}}
+
+
+def writers(objs_by_resource: dict[str, list[dict]], **opts: object) -> list[ResourceWriter]:
+    options = Options(resources=sorted(objs_by_resource), **opts)  # type: ignore[arg-type]
+    out = []
+    for compiled in compile_resources(options):
+        store = MetricsStore(compiled)
+        store.replace(objs_by_resource[compiled.name])
+        out.append(ResourceWriter(compiled, [store]))
+    return out
+
+
+def test_resources_sorted_families_in_declaration_order_headers_even_when_empty() -> None:
+    body = render_body(writers({"namespaces": [NS], "deployments": [DEPLOY]})).decode()
+    names = [line.split()[2] for line in body.splitlines() if line.startswith("# HELP")]
+    assert names[0].startswith("kube_deployment_") and names[-1].startswith("kube_namespace_")
+    assert names.index("kube_deployment_owner") < names.index("kube_deployment_created")
+    # _labels has no series without an allowlist, but its header is still written.
+    assert "# HELP kube_namespace_labels [STABLE] Kubernetes labels converted to Prometheus labels.\n" in body
+    assert "\nkube_namespace_labels{" not in body
+    assert 'kube_namespace_created{namespace="ns1"} 1.501569018e+09\n' in body
+    assert 'kube_namespace_status_phase{namespace="ns1",phase="Active"} 1\n' in body
+
+
+def test_empty_resource_writes_nothing() -> None:
+    assert render_body(writers({"namespaces": []})) == b""
+
+
+def test_each_family_is_contiguous_across_objects_and_buckets() -> None:
+    many = [{**NS, "metadata": {**NS["metadata"], "name": f"n{i}", "uid": f"u{i}"}} for i in range(300)]
+    body = render_body(writers({"namespaces": many})).decode()
+    seen: list[str] = []
+    for line in body.splitlines():
+        if line.startswith("#"):
+            continue
+        name = line.split("{")[0]
+        if not seen or seen[-1] != name:
+            assert name not in seen, f"{name} is split"
+            seen.append(name)
+    assert body.count("kube_namespace_created{") == 300
+
+
+def test_openmetrics_negotiation_and_eof() -> None:
+    fmt = negotiate("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
+                    "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+    assert fmt.openmetrics
+    assert fmt.content_type == "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"
+    body = b"".join(iter_exposition(writers({"namespaces": [NS]}), fmt))
+    assert body.endswith(b"# EOF\n")
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+    assert {f.name for f in text_string_to_metric_families(body.decode())} >= {"kube_namespace_created"}
+
+
+@pytest.mark.parametrize("accept, openmetrics", [
+    (None, False), ("", False), ("text/plain", False), ("text/plain;version=0.0.4", False),
+    ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,"
+     "application/openmetrics-text;version=1.0.0;q=0.5", False),  # protobuf first → text, not OM
+    ("text/plain;q=0.2,application/openmetrics-text;version=0.0.1;q=0.9", True),
+    ("application/json", False),
+])
+def test_negotiate(accept: str | None, openmetrics: bool) -> None:
+    assert negotiate(accept).openmetrics is openmetrics
+
+
+def test_query_filters() -> None:
+    ws = writers({"namespaces": [NS], "deployments": [DEPLOY]})
+    assert [w.name for w in select(ws, ["namespaces"])] == ["namespaces"]
+    assert [w.name for w in select(ws, [], ["namespaces"])] == ["deployments"]
+    assert [w.name for w in select(ws, ["namespaces"], ["namespaces"])] == []
+
+
+def test_gzip_round_trip_and_accept_encoding_rules() -> None:
+    ws = writers({"namespaces": [NS]})
+    plain = render_body(ws)
+    assert gzip.decompress(b"".join(gzip_stream(iter_exposition(ws)))) == plain
+    assert wants_gzip("gzip") and wants_gzip("br, gzip;q=0") and not wants_gzip("deflate, br") and not wants_gzip(None)
+
+
+def test_metric_denylist_and_allowlist_remove_families_with_their_headers() -> None:
+    body = render_body(writers({"namespaces": [NS]}, metric_denylist=["kube_namespace_status"])).decode()
+    assert "kube_namespace_status" not in body and "kube_namespace_created" in body
+    body = render_body(writers({"namespaces": [NS]}, metric_allowlist=["^kube_namespace_created$"])).decode()
+    assert [line for line in body.splitlines() if line.startswith("# TYPE")] == ["# TYPE kube_namespace_created gauge"]
+
+
+def test_render_failure_in_one_family_keeps_the_others() -> None:
+    errors: list[tuple[str, str]] = []
+    options = Options(resources=["namespaces"])
+    compiled = compile_resources(options, on_render_error=lambda r, f, e: errors.append((r, f)))[0]
+    store = MetricsStore(compiled)
+    bad = {**NS, "status": {"phase": "Active", "conditions": "not-a-list"}}
+    store.upsert(bad)
+    body = render_body([ResourceWriter(compiled, [store])]).decode()
+    assert errors == [("namespaces", "kube_namespace_status_condition")]
+    assert 'kube_namespace_status_phase{namespace="ns1",phase="Active"} 1' in body
+
+
+def test_upsert_delete_and_replace() -> None:
+    compiled = compile_resources(Options(resources=["namespaces"]))[0]
+    store = MetricsStore(compiled)
+    store.upsert(NS)
+    store.upsert({**NS, "status": {"phase": "Terminating"}})
+    assert len(store) == 1
+    body = render_body([ResourceWriter(compiled, [store])]).decode()
+    assert 'phase="Terminating"} 1' in body and 'phase="Active"} 1' not in body
+    store.delete(NS)
+    assert len(store) == 0 and render_body([ResourceWriter(compiled, [store])]) == b""
+    store.replace([NS, {**NS, "metadata": {"name": "ns2", "uid": "u9"}}])
+    assert len(store) == 2

@@ -1,0 +1,196 @@
+"""The list/watch loop against canned API answers (no cluster): ordering, 410, bad input, backoff."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ksm_py.kube.client import ApiError, ApiResource
+from ksm_py.kube.reflector import Backoff, Reflector, ReflectorSettings
+
+PODS = ApiResource("", "v1", "pods", True)
+
+
+def pod(name: str, rv: str) -> dict[str, Any]:
+    return {"metadata": {"name": name, "namespace": "ns", "uid": f"uid-{name}", "resourceVersion": rv}}
+
+
+def page(items: list[dict[str, Any]], rv: str, cont: str = "") -> bytes:
+    return json.dumps({"kind": "PodList", "metadata": {"resourceVersion": rv, "continue": cont}, "items": items}).encode()
+
+
+def event(kind: str, obj: dict[str, Any]) -> bytes:
+    return json.dumps({"type": kind, "object": obj}).encode()
+
+
+class FakeSource:
+    """Answers LISTs from ``lists`` and WATCHes from ``watches`` in order; records the requests."""
+
+    def __init__(self, lists: list[Any], watches: list[Any]) -> None:
+        self.lists, self.watches = lists, watches
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+
+    def get(self, path: str, params: dict[str, Any] | None = None, *, accept: str = "", timeout: float = 0) -> bytes:
+        self.requests.append(("list", dict(params or {})))
+        answer = self.lists.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer  # type: ignore[no-any-return]
+
+    def stream_lines(self, path: str, params: dict[str, Any], *, accept: str = "", read_timeout: float = 0) -> Iterator[bytes]:
+        self.requests.append(("watch", dict(params)))
+        answer = self.watches.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        yield from answer
+
+
+class RecordingSink:
+    def __init__(self) -> None:
+        self.objects: dict[str, dict[str, Any]] = {}
+        self.replaced = 0
+
+    def upsert(self, obj: dict[str, Any]) -> None:
+        self.objects[obj["metadata"]["uid"]] = obj
+
+    def delete(self, obj: dict[str, Any]) -> None:
+        self.objects.pop(obj["metadata"]["uid"], None)
+
+    def replacement(self) -> Any:
+        sink, fresh = self, {}
+
+        class R:
+            def add(self, obj: dict[str, Any]) -> None:
+                fresh[obj["metadata"]["uid"]] = obj
+
+            def commit(self) -> None:
+                sink.objects = fresh
+                sink.replaced += 1
+        return R()
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def list_done(self, resource: str, ok: bool, objects: int) -> None:
+        self.calls.append(("list", str(ok), str(objects)))
+
+    def watch_done(self, resource: str, ok: bool) -> None:
+        self.calls.append(("watch", str(ok)))
+
+    def event(self, resource: str, kind: str) -> None:
+        self.calls.append(("event", kind))
+
+    def bad_input(self, resource: str, reason: str) -> None:
+        self.calls.append(("bad", reason))
+
+    def error(self, resource: str, status: str) -> None:
+        self.calls.append(("error", status))
+
+
+def reflector(source: FakeSource, sink: RecordingSink, stats: Stats | None = None, sleeps: list[float] | None = None) -> Reflector:
+    return Reflector(source, PODS, [sink], name="pods", settings=ReflectorSettings(page_size=2),
+                     stats=stats, sleep=(sleeps.append if sleeps is not None else lambda _s: None))
+
+
+def test_paginated_list_then_watch_from_list_resource_version() -> None:
+    source = FakeSource(
+        [page([pod("a", "5"), pod("b", "6")], "10", cont="tok"), page([pod("c", "7")], "10")],
+        [[event("MODIFIED", pod("a", "11")), event("DELETED", pod("b", "12")), event("ADDED", pod("d", "13")),
+          event("BOOKMARK", {"metadata": {"resourceVersion": "20"}})]],
+    )
+    sink = RecordingSink()
+    r = reflector(source, sink)
+    r.run(iterations=1)
+    assert sorted(sink.objects) == ["uid-a", "uid-c", "uid-d"]
+    assert sink.objects["uid-a"]["metadata"]["resourceVersion"] == "11"
+    assert [p.get("continue") for kind, p in source.requests if kind == "list"] == ["", "tok"]
+    watch = [p for kind, p in source.requests if kind == "watch"][0]
+    # The watch starts at the LIST's resourceVersion, not at any object's.
+    assert watch["resourceVersion"] == "10" and watch["allowWatchBookmarks"] == "true"
+    assert 300 <= watch["timeoutSeconds"] < 600
+    assert r.resource_version == "20" and r.synced
+
+
+def test_410_in_stream_relists_and_replaces_so_deleted_objects_disappear() -> None:
+    gone = event("ERROR", {"kind": "Status", "code": 410, "reason": "Expired"})
+    source = FakeSource(
+        [page([pod("a", "1"), pod("b", "2")], "5"), page([pod("a", "8")], "9")],
+        [[event("MODIFIED", pod("a", "6")), gone], [event("ADDED", pod("c", "10"))]],
+    )
+    sink = RecordingSink()
+    r = reflector(source, sink)
+    r.run(iterations=2)
+    # b was deleted while we were not watching: the relist must drop it.
+    assert sorted(sink.objects) == ["uid-a", "uid-c"]
+    assert sink.replaced == 2
+    assert [p["resourceVersion"] for kind, p in source.requests if kind == "watch"] == ["5", "9"]
+
+
+def test_http_410_on_watch_and_expired_continue_token_relist() -> None:
+    source = FakeSource(
+        [page([pod("a", "1"), pod("b", "2")], "5", cont="t1"), ApiError(410, "Expired"),
+         page([pod("a", "3")], "7")],
+        [[]],
+    )
+    sink = RecordingSink()
+    r = reflector(source, sink)
+    r.run(iterations=2)
+    assert sorted(sink.objects) == ["uid-a"]
+    assert [p.get("continue") for kind, p in source.requests if kind == "list"] == ["", "t1", ""]
+
+
+def test_malformed_lines_are_counted_and_the_watch_goes_on() -> None:
+    stats = Stats()
+    source = FakeSource([page([], "1")], [[b"{not json", b'"a string"', b'{"type": "ADDED"}',
+                                           event("WEIRD", pod("x", "2")), event("ADDED", pod("ok", "3"))]])
+    sink = RecordingSink()
+    reflector(source, sink, stats).run(iterations=1)
+    assert list(sink.objects) == ["uid-ok"]
+    assert [c for c in stats.calls if c[0] == "bad"] == [
+        ("bad", "malformed watch event"), ("bad", "malformed watch event"), ("bad", "malformed watch event"),
+        ("bad", "unknown event type WEIRD")]
+    assert ("watch", "True") in stats.calls
+
+
+def test_errors_back_off_exponentially_with_jitter_and_reset_after_success() -> None:
+    sleeps: list[float] = []
+    stats = Stats()
+    source = FakeSource([ConnectionError("refused"), ApiError(500, "boom"), ApiError(403, "Forbidden"),
+                         page([pod("a", "1")], "2")], [[]])
+    sink = RecordingSink()
+    r = reflector(source, sink, stats, sleeps)
+    r.run(iterations=4)
+    delays = [s for s in sleeps if s > 0]
+    assert len(delays) == 3
+    assert 0.8 <= delays[0] <= 1.6 and 1.6 <= delays[1] <= 3.2 and 3.2 <= delays[2] <= 6.4
+    assert [c for c in stats.calls if c[0] == "error"] == [("error", "ConnectionError"), ("error", "500"),
+                                                           ("error", "403")]
+    assert r.synced and list(sink.objects) == ["uid-a"]
+
+
+def test_backoff_is_capped() -> None:
+    b = Backoff(1, 5)
+    assert max(b.next() for _ in range(10)) <= 5
+
+
+def test_shard_filter_applies_to_list_items_and_watch_events() -> None:
+    source = FakeSource([page([pod("a", "1"), pod("b", "2")], "3")],
+                        [[event("ADDED", pod("c", "4")), event("ADDED", pod("d", "5"))]])
+    sink = RecordingSink()
+    r = Reflector(source, PODS, [sink], name="pods", keep=lambda o: o["metadata"]["name"] in ("a", "d"),
+                  sleep=lambda _s: None)
+    r.run(iterations=1)
+    assert sorted(sink.objects) == ["uid-a", "uid-d"]
+    assert r.resource_version == "5"
+
+
+@pytest.mark.parametrize("selector", ["metadata.namespace!=kube-system"])
+def test_field_selector_on_list_and_watch(selector: str) -> None:
+    source = FakeSource([page([], "1")], [[]])
+    Reflector(source, PODS, [RecordingSink()], name="pods", field_selector=selector, sleep=lambda _s: None).run(1)
+    assert all(p["fieldSelector"] == selector for _, p in source.requests)
