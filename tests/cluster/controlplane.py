@@ -284,9 +284,23 @@ class ControlPlane:
         ])
 
     def _start_kwok(self) -> None:
+        # Standalone kwok applies no defaults to its options (kwokctl does), so set them here;
+        # the stage documents come from the kwok module (assembled at build time).
+        stages = [d for d in yaml.safe_load_all((build.KWOK.home / "kwok.yaml").read_text())
+                  if d and d.get("kind") == "Stage"]
+        options = {
+            "podPlayStageParallelism": 8 if self.scale else 4, "nodePlayStageParallelism": 4,
+            "nodeLeaseParallelism": 4, "podsOnNodeSyncParallelism": 1, "nodeLeaseDurationSeconds": 40,
+            "enablePodsOnNodeSyncListPager": True, "enablePodsOnNodeSyncStreamWatch": False,
+            "enableDebuggingHandlers": False, "enableContentionProfiling": False, "enableProfilingHandler": False,
+        }
+        config = self.workdir / "kwok.yaml"
+        config.write_text(yaml.safe_dump_all([
+            {"apiVersion": "config.kwok.x-k8s.io/v1alpha1", "kind": "KwokConfiguration", "options": options},
+            *stages]))
         self._spawn("kwok", [
             str(build.KWOK.binary()), f"--kubeconfig={self.admin_kubeconfig}",
-            f"--config={build.KWOK.home / 'kwok.yaml'}", "--manage-all-nodes=true",
+            f"--config={config}", "--manage-all-nodes=true",
             "--node-ip=10.255.0.1", "--node-lease-duration-seconds=40",
         ])
 

@@ -6,7 +6,18 @@ import struct
 
 import pytest
 
-from ksm_py.metric import COUNTER, GAUGE, INFO, STABLE, STATESET, ALPHA, escape_label_value, format_value, go_float, header
+from ksm_py.metric import (
+    ALPHA,
+    COUNTER,
+    GAUGE,
+    INFO,
+    STABLE,
+    STATESET,
+    escape_label_value,
+    format_value,
+    go_float,
+    header,
+)
 
 
 @pytest.mark.parametrize("value, want", [

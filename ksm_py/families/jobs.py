@@ -1,0 +1,111 @@
+"""batch/v1 Job (KSM ``internal/store/job.go``)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..metric import ALPHA, STABLE
+from ._dsl import NAME, NAMESPACE, Body, Resource, Samples
+from ._helpers import (
+    CONDITION_STATUSES,
+    created,
+    dig,
+    field,
+    metadata_families,
+    optional_field,
+    owner_samples,
+    unix_or_none,
+)
+
+jobs = Resource("jobs", group="batch", version="v1", kind="Job", namespaced=True,
+                identity=[("namespace", NAMESPACE), ("job_name", NAME)])
+family = jobs.family
+
+metadata_families(jobs, "job", labels_stability=STABLE, annotations_stability=ALPHA)
+
+
+@family("kube_job_info", "Information about job.")
+def info(_: Body) -> Samples:
+    yield (), 1
+
+
+family("kube_job_created", "Unix creation timestamp")(created)
+family("kube_job_spec_parallelism", "The maximum desired number of pods the job should run at any given time.")(
+    optional_field("spec", "parallelism"))
+family("kube_job_spec_completions", "The desired number of successfully finished pods the job should be run with.")(
+    optional_field("spec", "completions"))
+family("kube_job_spec_active_deadline_seconds",
+       "The duration in seconds relative to the startTime that the job may be active before the system tries to "
+       "terminate it.")(optional_field("spec", "activeDeadlineSeconds"))
+family("kube_job_status_succeeded", "The number of pods which reached Phase Succeeded.")(field("status", "succeeded"))
+
+_FAILURE_REASONS = ("BackoffLimitExceeded", "DeadlineExceeded", "Evicted")
+
+
+def _conditions(j: Body, kind: str) -> list[Body]:
+    return [c for c in dig(j, "status", "conditions") or [] if c.get("type") == kind]
+
+
+@family("kube_job_status_failed", "The number of pods which reached Phase Failed and the reason for failure.")
+def status_failed(j: Body) -> Samples:
+    failed = dig(j, "status", "failed") or 0
+    if failed == 0:
+        yield (), 0
+        return
+    known = False
+    for c in _conditions(j, "Failed"):
+        reason = c.get("reason") or ""
+        for r in _FAILURE_REASONS:
+            known = known or reason == r
+            yield {"reason": r}, reason == r
+    # Failed pods whose condition names no known reason are reported under reason="".
+    if not known:
+        yield {"reason": ""}, failed
+
+
+family("kube_job_status_active", "The number of actively running pods.")(field("status", "active"))
+family("kube_job_status_ready", "The number of ready pods that belong to this Job.", stability=ALPHA)(
+    field("status", "ready"))
+
+
+def _condition_family(j: Body, kind: str) -> Samples:
+    # Upstream relabels addConditionMetrics' "status" key as "condition".
+    for c in _conditions(j, kind):
+        status = c.get("status")
+        for label, value in CONDITION_STATUSES:
+            yield {"condition": label}, status == value
+
+
+@family("kube_job_complete", "The job has completed its execution.")
+def complete(j: Body) -> Samples:
+    return _condition_family(j, "Complete")
+
+
+@family("kube_job_failed", "The job has failed its execution.")
+def failed(j: Body) -> Samples:
+    return _condition_family(j, "Failed")
+
+
+def _time(*path: str) -> Callable[[Body], Samples]:
+    def fn(j: Body) -> Samples:
+        ts = unix_or_none(dig(j, *path))
+        if ts is not None:
+            yield (), ts
+    return fn
+
+
+family("kube_job_status_start_time",
+       "StartTime represents time when the job was acknowledged by the Job Manager.")(_time("status", "startTime"))
+family("kube_job_status_completion_time", "CompletionTime represents time when the job was completed.")(
+    _time("status", "completionTime"))
+
+
+@family("kube_job_status_suspended", "The number of pods which reached Phase Suspended.", stability=ALPHA)
+def status_suspended(j: Body) -> Samples:
+    for c in _conditions(j, "Suspended"):
+        yield (), c.get("status") == "True"
+
+
+@family("kube_job_owner", "Information about the Job's owner.")
+def owner(j: Body) -> Samples:
+    return owner_samples(j)

@@ -1,0 +1,484 @@
+"""v1 Pod (KSM ``internal/store/pod.go``)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ..metric import ALPHA, COUNTER, STABLE
+from ._dsl import NAME, NAMESPACE, UID, Body, Resource, Samples
+from ._helpers import (
+    CONDITION_STATUSES,
+    controller_of,
+    created,
+    deletion_timestamp,
+    dig,
+    meta,
+    metadata_families,
+    owner_samples,
+    prometheus_labels,
+    quantity_float,
+    quantity_value,
+    resource_units,
+    sanitize_label_name,
+    unix,
+)
+
+pods = Resource("pods", group="", version="v1", kind="Pod", namespaced=True,
+                identity=[("namespace", NAMESPACE), ("pod", NAME), ("uid", UID)])
+family = pods.family
+
+# ``metav1.Time{}.Unix()``: KSM reads timestamps through non-pointer fields, so an absent one is
+# the Go zero time, not "no series".
+_ZERO_TIME_UNIX = -62135596800
+
+
+def _time(ts: Any) -> int:
+    return unix(ts) if ts else _ZERO_TIME_UNIX
+
+
+def _list(obj: Any, *path: str) -> list[Any]:
+    return dig(obj, *path) or []
+
+
+def _statuses(p: Body, init: bool) -> list[Mapping[str, Any]]:
+    return _list(p, "status", "initContainerStatuses" if init else "containerStatuses")
+
+
+def _state(cs: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+    return dig(cs, "state", key)
+
+
+def _last_terminated(cs: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    return dig(cs, "lastState", "terminated")
+
+
+def _conditions(p: Body, type_: str) -> Iterable[Mapping[str, Any]]:
+    return (c for c in _list(p, "status", "conditions") if c.get("type") == type_)
+
+
+@family("kube_pod_completion_time", "Completion time in unix timestamp for a pod.")
+def completion_time(p: Body) -> Samples:
+    finished = [_time(t.get("finishedAt")) for cs in _statuses(p, False)
+                if (t := _state(cs, "terminated")) is not None]
+    if finished and max(finished) > 0:
+        yield (), max(finished)
+
+
+def _container_info(p: Body, init: bool) -> Samples:
+    statuses = _statuses(p, init)
+    for c in _list(p, "spec", "initContainers" if init else "containers"):
+        extra = [("restart_policy", c.get("restartPolicy") or "")] if init else []
+        for cs in statuses:
+            if cs.get("name") != c.get("name"):
+                continue
+            yield [("container", cs.get("name") or ""), ("image_spec", c.get("image") or ""),
+                   ("image", cs.get("image") or ""), ("image_id", cs.get("imageID") or ""),
+                   ("container_id", cs.get("containerID") or ""), *extra], 1
+
+
+def _container_resources(p: Body, init: bool, kind: str) -> Samples:
+    node = dig(p, "spec", "nodeName") or ""
+    for c in _list(p, "spec", "initContainers" if init else "containers"):
+        for name, q in (dig(c, "resources", kind) or {}).items():
+            units = resource_units(name, pods=False)
+            if not units:
+                continue
+            # Only cpu goes through convertValueToFloat64; every other resource is Value().
+            value = quantity_float(q) if name == "cpu" else quantity_value(q)
+            for unit in units:
+                yield [("container", c.get("name") or ""), ("node", node),
+                       ("resource", sanitize_label_name(name)), ("unit", unit)], value
+
+
+def _per_status(init: bool, fn: Callable[[Mapping[str, Any]], Any]) -> Callable[[Body], Samples]:
+    """One series per container status, value ``fn(status)``; None skips the container."""
+    def family_fn(p: Body) -> Samples:
+        for cs in _statuses(p, init):
+            value = fn(cs)
+            if value is not None:
+                yield [("container", cs.get("name") or "")], value
+    return family_fn
+
+
+def _per_status_reason(init: bool, fn: Callable[[Mapping[str, Any]], Mapping[str, Any] | None]) -> Callable[[Body], Samples]:
+    """Value 1 with the reason of the state ``fn(status)`` returns, for containers that have it."""
+    def family_fn(p: Body) -> Samples:
+        for cs in _statuses(p, init):
+            state = fn(cs)
+            if state is not None:
+                yield [("container", cs.get("name") or ""), ("reason", state.get("reason") or "")], 1
+    return family_fn
+
+
+def _started(cs: Mapping[str, Any]) -> int | None:
+    running = _state(cs, "running")
+    if running is not None:
+        return _time(running.get("startedAt"))
+    terminated = _state(cs, "terminated")
+    if terminated is not None:
+        return _time(terminated.get("startedAt"))
+    return None
+
+
+def _last_exit_code(cs: Mapping[str, Any]) -> int | None:
+    t = _last_terminated(cs)
+    return None if t is None else t.get("exitCode") or 0
+
+
+def _last_finished(cs: Mapping[str, Any]) -> int | None:
+    t = _last_terminated(cs)
+    return None if t is None else _time(t.get("finishedAt"))
+
+
+def _in_state(key: str) -> Callable[[Mapping[str, Any]], bool]:
+    return lambda cs: _state(cs, key) is not None
+
+
+def _ready(cs: Mapping[str, Any]) -> bool:
+    return bool(cs.get("ready"))
+
+
+def _restarts(cs: Mapping[str, Any]) -> int:
+    return cs.get("restartCount") or 0
+
+
+def _current(key: str) -> Callable[[Mapping[str, Any]], Mapping[str, Any] | None]:
+    return lambda cs: _state(cs, key)
+
+
+@family("kube_pod_container_info", "Information about a container in a pod.")
+def container_info(p: Body) -> Samples:
+    return _container_info(p, init=False)
+
+
+@family("kube_pod_container_resource_limits",
+        "The number of requested limit resource by a container. It is recommended to use the "
+        "kube_pod_resource_limits metric exposed by kube-scheduler instead, as it is more precise.")
+def container_resource_limits(p: Body) -> Samples:
+    return _container_resources(p, False, "limits")
+
+
+@family("kube_pod_container_resource_requests",
+        "The number of requested request resource by a container. It is recommended to use the "
+        "kube_pod_resource_requests metric exposed by kube-scheduler instead, as it is more precise.")
+def container_resource_requests(p: Body) -> Samples:
+    return _container_resources(p, False, "requests")
+
+
+family("kube_pod_container_state_started", "Start time in unix timestamp for a pod container.")(
+    _per_status(False, _started))
+family("kube_pod_container_status_last_terminated_reason",
+       "Describes the last reason the container was in terminated state.", stability=ALPHA)(
+    _per_status_reason(False, _last_terminated))
+family("kube_pod_container_status_last_terminated_exitcode",
+       "Describes the exit code for the last container in terminated state.", stability=ALPHA)(
+    _per_status(False, _last_exit_code))
+family("kube_pod_container_status_last_terminated_timestamp",
+       "Last terminated time for a pod container in unix timestamp.", stability=ALPHA)(
+    _per_status(False, _last_finished))
+family("kube_pod_container_status_ready", "Describes whether the containers readiness check succeeded.")(
+    _per_status(False, _ready))
+family("kube_pod_container_status_restarts_total", "The number of container restarts per container.", COUNTER)(
+    _per_status(False, _restarts))
+family("kube_pod_container_status_running", "Describes whether the container is currently in running state.")(
+    _per_status(False, _in_state("running")))
+family("kube_pod_container_status_terminated",
+       "Describes whether the container is currently in terminated state.")(
+    _per_status(False, _in_state("terminated")))
+family("kube_pod_container_status_terminated_reason",
+       "Describes the reason the container is currently in terminated state.", stability=ALPHA)(
+    _per_status_reason(False, _current("terminated")))
+family("kube_pod_container_status_waiting", "Describes whether the container is currently in waiting state.")(
+    _per_status(False, _in_state("waiting")))
+family("kube_pod_container_status_waiting_reason",
+       "Describes the reason the container is currently in waiting state.")(
+    _per_status_reason(False, _current("waiting")))
+family("kube_pod_created", "Unix creation timestamp")(created)
+family("kube_pod_deletion_timestamp", "Unix deletion timestamp", stability=ALPHA)(deletion_timestamp)
+
+
+@family("kube_pod_info", "Information about pod.")
+def info(p: Body) -> Samples:
+    controller = controller_of(p) or {}
+    yield [("host_ip", dig(p, "status", "hostIP") or ""), ("pod_ip", dig(p, "status", "podIP") or ""),
+           ("node", dig(p, "spec", "nodeName") or ""), ("created_by_kind", controller.get("kind") or ""),
+           ("created_by_name", controller.get("name") or ""),
+           ("priority_class", dig(p, "spec", "priorityClassName") or ""),
+           ("host_network", "true" if dig(p, "spec", "hostNetwork") else "false")], 1
+
+
+def _ip_family(ip: str) -> str | None:
+    """``netip.ParseAddr`` + ``Unmap``: "4", "6", or None when the text is not an address."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return "4"
+    return "4" if addr.version == 4 else "6"
+
+
+@family("kube_pod_ips", "Pod IP addresses", stability=ALPHA)
+def ips(p: Body) -> Samples:
+    for entry in _list(p, "status", "podIPs"):
+        ip = entry.get("ip") or ""
+        ip_family = _ip_family(ip)
+        if ip_family is not None:
+            yield [("ip", ip), ("ip_family", ip_family)], 1
+
+
+@family("kube_pod_init_container_info", "Information about an init container in a pod.")
+def init_container_info(p: Body) -> Samples:
+    return _container_info(p, init=True)
+
+
+@family("kube_pod_init_container_resource_limits", "The number of requested limit resource by an init container.",
+        stability=ALPHA)
+def init_container_resource_limits(p: Body) -> Samples:
+    return _container_resources(p, True, "limits")
+
+
+@family("kube_pod_init_container_resource_requests",
+        "The number of requested request resource by an init container.", stability=ALPHA)
+def init_container_resource_requests(p: Body) -> Samples:
+    return _container_resources(p, True, "requests")
+
+
+family("kube_pod_init_container_state_started", "Start time in unix timestamp for a pod init container.",
+       stability=ALPHA)(_per_status(True, _started))
+family("kube_pod_init_container_status_last_terminated_reason",
+       "Describes the last reason the init container was in terminated state.", stability=ALPHA)(
+    _per_status_reason(True, _last_terminated))
+family("kube_pod_init_container_status_last_terminated_exitcode",
+       "Describes the exit code for the last init container in terminated state.", stability=ALPHA)(
+    _per_status(True, _last_exit_code))
+family("kube_pod_init_container_status_last_terminated_timestamp",
+       "Last terminated time for a pod init container in unix timestamp.", stability=ALPHA)(
+    _per_status(True, _last_finished))
+family("kube_pod_init_container_status_ready", "Describes whether the init containers readiness check succeeded.")(
+    _per_status(True, _ready))
+family("kube_pod_init_container_status_restarts_total", "The number of restarts for the init container.",
+       COUNTER)(_per_status(True, _restarts))
+family("kube_pod_init_container_status_running",
+       "Describes whether the init container is currently in running state.")(
+    _per_status(True, _in_state("running")))
+family("kube_pod_init_container_status_terminated",
+       "Describes whether the init container is currently in terminated state.")(
+    _per_status(True, _in_state("terminated")))
+family("kube_pod_init_container_status_terminated_reason",
+       "Describes the reason the init container is currently in terminated state.", stability=ALPHA)(
+    _per_status_reason(True, _current("terminated")))
+family("kube_pod_init_container_status_waiting",
+       "Describes whether the init container is currently in waiting state.")(
+    _per_status(True, _in_state("waiting")))
+family("kube_pod_init_container_status_waiting_reason",
+       "Describes the reason the init container is currently in waiting state.", stability=ALPHA)(
+    _per_status_reason(True, _current("waiting")))
+metadata_families(pods, "pod", labels_stability=STABLE, annotations_stability=ALPHA)
+
+
+@family("kube_pod_overhead_cpu_cores",
+        "The pod overhead in regards to cpu cores associated with running a pod.", stability=ALPHA)
+def overhead_cpu_cores(p: Body) -> Samples:
+    overhead = dig(p, "spec", "overhead") or {}
+    if "cpu" in overhead:
+        yield (), quantity_float(overhead["cpu"])
+
+
+@family("kube_pod_overhead_memory_bytes",
+        "The pod overhead in regards to memory associated with running a pod.", stability=ALPHA)
+def overhead_memory_bytes(p: Body) -> Samples:
+    overhead = dig(p, "spec", "overhead") or {}
+    if "memory" in overhead:
+        yield (), quantity_value(overhead["memory"])
+
+
+@family("kube_pod_owner", "Information about the Pod's owner.")
+def owner(p: Body) -> Samples:
+    return owner_samples(p)
+
+
+@family("kube_pod_resourceclaim_info",
+        "Information about a DRA ResourceClaim referenced by a pod, one series per pod.spec.resourceClaims entry; "
+        "claim_name is the pod-local reference and resourceclaim_name is the resolved ResourceClaim object name.",
+        stability=ALPHA)
+def resourceclaim_info(p: Body) -> Samples:
+    resolved = {s.get("name") or "": s["resourceClaimName"] for s in _list(p, "status", "resourceClaimStatuses")
+                if s.get("resourceClaimName") is not None}
+    for rc in _list(p, "spec", "resourceClaims"):
+        claim, template = rc.get("resourceClaimName"), rc.get("resourceClaimTemplateName")
+        if claim is None and template is None:
+            continue
+        name = rc.get("name") or ""
+        yield [("claim_name", name), ("resourceclaim_name", claim if claim is not None else resolved.get(name, "")),
+               ("resourceclaim_template_name", template or "")], 1
+
+
+@family("kube_pod_restart_policy", "Describes the restart policy in use by this pod.")
+def restart_policy(p: Body) -> Samples:
+    yield [("type", dig(p, "spec", "restartPolicy") or "")], 1
+
+
+@family("kube_pod_runtimeclass_name_info", "The runtimeclass associated with the pod.", stability=ALPHA)
+def runtimeclass_name_info(p: Body) -> Samples:
+    name = dig(p, "spec", "runtimeClassName")
+    if name is not None:
+        yield [("runtimeclass_name", name)], 1
+
+
+def _claim_volumes(p: Body) -> Iterable[tuple[list[tuple[str, str]], bool]]:
+    """PVC and generic ephemeral volumes with their labels and read-only flag."""
+    pod_name = meta(p).get("name") or ""
+    for v in _list(p, "spec", "volumes"):
+        name = v.get("name") or ""
+        pvc = v.get("persistentVolumeClaim")
+        if pvc is not None:
+            yield [("volume", name), ("persistentvolumeclaim", pvc.get("claimName") or ""),
+                   ("ephemeral", "false")], bool(pvc.get("readOnly"))
+        elif v.get("ephemeral") is not None:
+            # ephemeral.VolumeClaimName: the claim the controller creates is "<pod>-<volume>".
+            yield [("volume", name), ("persistentvolumeclaim", f"{pod_name}-{name}"), ("ephemeral", "true")], False
+
+
+@family("kube_pod_spec_volumes_persistentvolumeclaims_info",
+        "Information about persistentvolumeclaim and ephemeral volumes in a pod.")
+def spec_volumes_persistentvolumeclaims_info(p: Body) -> Samples:
+    for labels, _read_only in _claim_volumes(p):
+        yield labels, 1
+
+
+@family("kube_pod_spec_volumes_persistentvolumeclaims_readonly",
+        "Describes whether a persistentvolumeclaim is mounted read only. Ephemeral volumes always report 0 since "
+        "the ephemeral volume source does not support a read-only flag.")
+def spec_volumes_persistentvolumeclaims_readonly(p: Body) -> Samples:
+    yield from _claim_volumes(p)
+
+
+@family("kube_pod_start_time", "Start time in unix timestamp for a pod.")
+def start_time(p: Body) -> Samples:
+    ts = dig(p, "status", "startTime")
+    if ts is not None:
+        yield (), _time(ts)
+
+
+_PHASES = ("Pending", "Succeeded", "Failed", "Unknown", "Running")
+
+
+@family("kube_pod_status_phase", "The pods current phase.")
+def status_phase(p: Body) -> Samples:
+    phase = dig(p, "status", "phase")
+    if phase:
+        for name in _PHASES:
+            yield [("phase", name)], phase == name
+
+
+_QOS_CLASSES = ("BestEffort", "Burstable", "Guaranteed")
+
+
+@family("kube_pod_status_qos_class", "The pods current qosClass.", stability=ALPHA)
+def status_qos_class(p: Body) -> Samples:
+    qos = dig(p, "status", "qosClass")
+    if qos:
+        for name in _QOS_CLASSES:
+            yield [("qos_class", name)], qos == name
+
+
+def _condition_status(type_: str) -> Callable[[Body], Samples]:
+    """Three series condition=true|false|unknown per condition of ``type_`` (the label is ``condition``)."""
+    def fn(p: Body) -> Samples:
+        for c in _conditions(p, type_):
+            for label, value in CONDITION_STATUSES:
+                yield [("condition", label)], c.get("status") == value
+    return fn
+
+
+def _condition_time(type_: str, status: str) -> Callable[[Body], Samples]:
+    """The lastTransitionTime of each ``type_`` condition whose status is ``status``."""
+    def fn(p: Body) -> Samples:
+        for c in _conditions(p, type_):
+            if c.get("status") == status:
+                yield (), _time(c.get("lastTransitionTime"))
+    return fn
+
+
+family("kube_pod_status_ready", "Describes whether the pod is ready to serve requests.")(_condition_status("Ready"))
+family("kube_pod_status_ready_time", "Readiness achieved time in unix timestamp for a pod.", stability=ALPHA)(
+    _condition_time("Ready", "True"))
+family("kube_pod_status_initialized_time", "Initialized time in unix timestamp for a pod.", stability=ALPHA)(
+    _condition_time("Initialized", "True"))
+family("kube_pod_status_container_ready_time", "Readiness achieved time in unix timestamp for a pod containers.",
+       stability=ALPHA)(_condition_time("ContainersReady", "True"))
+
+_STATUS_REASONS = ("Evicted", "NodeAffinity", "NodeLost", "PreemptionByScheduler", "SchedulingGated", "Shutdown",
+                   "TerminationByKubelet", "UnexpectedAdmissionError")
+
+
+@family("kube_pod_status_reason", "The pod status reasons", stability=ALPHA)
+def status_reason(p: Body) -> Samples:
+    pod_reason = dig(p, "status", "reason") or ""
+    seen = {pod_reason}
+    seen.update(c.get("reason") or "" for c in _list(p, "status", "conditions"))
+    seen.update(t.get("reason") or "" for cs in _statuses(p, False) if (t := _state(cs, "terminated")) is not None)
+    for reason in _STATUS_REASONS:
+        if reason in seen:
+            yield [("reason", reason)], 1
+    if pod_reason and pod_reason not in _STATUS_REASONS:
+        yield [("reason", "Other")], 1
+
+
+_DISRUPTION_REASONS = frozenset({"PreemptionByScheduler", "DeletionByTaintManager", "EvictionByEvictionAPI",
+                                 "DeletionByPodGC", "TerminationByKubelet"})
+
+
+@family("kube_pod_status_disruption_reason", "The pod disruption condition reason", stability=ALPHA)
+def status_disruption_reason(p: Body) -> Samples:
+    for c in _conditions(p, "DisruptionTarget"):
+        reason = c.get("reason") or ""
+        yield [("reason", reason if reason in _DISRUPTION_REASONS else "Other")], 1
+
+
+family("kube_pod_status_scheduled", "Describes the status of the scheduling process for the pod.")(
+    _condition_status("PodScheduled"))
+family("kube_pod_status_scheduled_time", "Unix timestamp when pod moved into scheduled status")(
+    _condition_time("PodScheduled", "True"))
+
+
+@family("kube_pod_status_unschedulable", "Describes the unschedulable status for the pod.")
+def status_unschedulable(p: Body) -> Samples:
+    for c in _conditions(p, "PodScheduled"):
+        if c.get("status") == "False":
+            yield (), 1
+
+
+family("kube_pod_status_unscheduled_time", "Unix timestamp when pod moved into unscheduled status",
+       stability=ALPHA)(_condition_time("PodScheduled", "False"))
+
+
+@family("kube_pod_tolerations", "Information about the pod tolerations", stability=ALPHA)
+def tolerations(p: Body) -> Samples:
+    seen: set[tuple[str, ...]] = set()
+    for t in _list(p, "spec", "tolerations"):
+        seconds = t.get("tolerationSeconds")
+        labels = (t.get("key") or "", t.get("operator") or "", t.get("value") or "", t.get("effect") or "",
+                  "" if seconds is None else str(seconds))
+        if labels in seen:
+            continue
+        seen.add(labels)
+        yield list(zip(("key", "operator", "value", "effect", "toleration_seconds"), labels, strict=True)), 1
+
+
+@family("kube_pod_nodeselectors", "Describes the Pod nodeSelectors.", stability=ALPHA, opt_in=True)
+def nodeselectors(p: Body) -> Samples:
+    yield prometheus_labels(dig(p, "spec", "nodeSelector") or {}, lambda _k: True, "nodeselector"), 1
+
+
+@family("kube_pod_service_account", "The service account for a pod.", stability=ALPHA)
+def service_account(p: Body) -> Samples:
+    yield [("service_account", dig(p, "spec", "serviceAccountName") or "")], 1
+
+
+@family("kube_pod_scheduler", "The scheduler for a pod.", stability=ALPHA)
+def scheduler(p: Body) -> Samples:
+    yield [("name", dig(p, "spec", "schedulerName") or "")], 1

@@ -1,0 +1,34 @@
+"""v1 ReplicationController (KSM ``internal/store/replicationcontroller.go``)."""
+
+from __future__ import annotations
+
+from ..metric import ALPHA
+from ._dsl import NAME, NAMESPACE, Body, Resource, Samples
+from ._helpers import created, field, metadata_generation, optional_field, owner_samples
+
+# Upstream builds these families without allowlist arguments: no _labels/_annotations.
+replicationcontrollers = Resource(
+    "replicationcontrollers", group="", version="v1", kind="ReplicationController", namespaced=True,
+    identity=[("namespace", NAMESPACE), ("replicationcontroller", NAME)], allowlists=False)
+family = replicationcontrollers.family
+
+family("kube_replicationcontroller_created", "Unix creation timestamp")(created)
+family("kube_replicationcontroller_status_replicas", "The number of replicas per ReplicationController.")(
+    field("status", "replicas"))
+family("kube_replicationcontroller_status_fully_labeled_replicas",
+       "The number of fully labeled replicas per ReplicationController.")(field("status", "fullyLabeledReplicas"))
+family("kube_replicationcontroller_status_ready_replicas",
+       "The number of ready replicas per ReplicationController.")(field("status", "readyReplicas"))
+family("kube_replicationcontroller_status_available_replicas",
+       "The number of available replicas per ReplicationController.")(field("status", "availableReplicas"))
+family("kube_replicationcontroller_status_observed_generation",
+       "The generation observed by the ReplicationController controller.")(field("status", "observedGeneration"))
+family("kube_replicationcontroller_spec_replicas", "Number of desired pods for a ReplicationController.")(
+    optional_field("spec", "replicas"))
+family("kube_replicationcontroller_metadata_generation",
+       "Sequence number representing a specific generation of the desired state.")(metadata_generation)
+
+
+@family("kube_replicationcontroller_owner", "Information about the ReplicationController's owner.", stability=ALPHA)
+def owner(r: Body) -> Samples:
+    return owner_samples(r)

@@ -1,0 +1,36 @@
+"""v1 Secret (KSM ``internal/store/secret.go``).
+
+Not metadata-only: ``kube_secret_type`` needs the top-level ``type`` field, which
+PartialObjectMetadata does not carry. No family reads ``data``/``stringData``.
+"""
+
+from __future__ import annotations
+
+from ..metric import ALPHA, STABLE
+from ._dsl import NAME, NAMESPACE, Body, Resource, Samples
+from ._helpers import created, metadata_families, owner_samples, resource_version
+
+secrets = Resource("secrets", group="", version="v1", kind="Secret", namespaced=True,
+                   identity=[("namespace", NAMESPACE), ("secret", NAME)])
+family = secrets.family
+
+
+@family("kube_secret_info", "Information about secret.")
+def info(_: Body) -> Samples:
+    yield (), 1
+
+
+@family("kube_secret_type", "Type about secret.")
+def type_(s: Body) -> Samples:
+    yield {"type": s.get("type") or ""}, 1
+
+
+metadata_families(secrets, "secret", labels_stability=STABLE, annotations_stability=ALPHA)
+family("kube_secret_created", "Unix creation timestamp")(created)
+family("kube_secret_metadata_resource_version", "Resource version representing a specific version of secret.",
+       stability=ALPHA)(resource_version)
+
+
+@family("kube_secret_owner", "Information about the Secret's owner.", stability=ALPHA)
+def owner(s: Body) -> Samples:
+    return owner_samples(s)
