@@ -1,11 +1,7 @@
-"""``python -m ksm_py``: patch the standard library for gevent before anything imports ssl."""
+"""``python -m ksm_py`` (same as the ``ksm-py`` console script)."""
 
-from gevent import monkey
+import sys
 
-monkey.patch_all()
-
-import sys  # noqa: E402
-
-from ksm_py.cli import main  # noqa: E402
+from ksm_py.main import main
 
 sys.exit(main())

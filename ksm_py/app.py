@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import sys
@@ -83,7 +84,11 @@ def run(options: Options) -> int:
     except Exception as e:  # noqa: BLE001 - report any configuration/connection failure and exit
         logger.error("cannot reach the Kubernetes API server: %s", e)
         return 1
-    logger.info("connected to the API server at %s: %s", client.host, version.decode(errors="replace")[:200])
+    try:
+        git_version = json.loads(version).get("gitVersion", "?")
+    except ValueError:
+        git_version = "?"
+    logger.info("connected to the API server at %s (Kubernetes %s)", client.host, git_version)
     exporter = Exporter(options, client)
     greenlets = exporter.start_reflectors()
     main = WSGIServer(_listen_address(options.host, options.port), exporter.main_app(), log=None,

@@ -26,6 +26,10 @@ ACCEPT_METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s
 ACCEPT_METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
 
 
+class StreamIdle(Exception):
+    """No bytes arrived on a watch for the read timeout: the stream is dead or just quiet."""
+
+
 class ApiError(Exception):
     """A non-2xx answer from the API server."""
 
@@ -114,7 +118,7 @@ class KubeClient:
             if resp.status >= 300:
                 raise ApiError(resp.status, resp.reason or "", resp.read())
             pending = b""
-            for chunk in resp.stream(64 * 1024, decode_content=True):
+            for chunk in _chunks(resp):
                 pending += chunk
                 if b"\n" not in chunk:
                     continue
@@ -138,3 +142,10 @@ class KubeClient:
 
     def server_version(self) -> bytes:
         return self.get("/version", timeout=10)
+
+
+def _chunks(resp: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
+    try:
+        yield from resp.stream(64 * 1024, decode_content=True)
+    except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as e:
+        raise StreamIdle(str(e)) from e

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 
 import orjson
 
-from .client import ACCEPT_JSON, ACCEPT_METADATA, ACCEPT_METADATA_LIST, ApiError, ApiResource
+from .client import ACCEPT_JSON, ACCEPT_METADATA, ACCEPT_METADATA_LIST, ApiError, ApiResource, StreamIdle
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +154,9 @@ class Reflector:
             except Gone:
                 logger.info("%s: resourceVersion %s expired, listing again", self.name, self.resource_version)
                 self.resource_version = ""
+            except StreamIdle:
+                # Quiet or dead stream: resume from the last resourceVersion right away.
+                logger.debug("%s: watch idle for %.0fs, reconnecting", self.name, self.settings.read_timeout)
             except Exception as e:  # noqa: BLE001 - every failure is retried with backoff
                 status = str(e.status) if isinstance(e, ApiError) else type(e).__name__
                 self.last_error = str(e)
@@ -225,7 +228,7 @@ class Reflector:
             lines = self.source.stream_lines(self.api.path(self.namespace), params, accept=accept,
                                              read_timeout=self.settings.read_timeout)
             self.apply(lines)
-        except Gone:
+        except (Gone, StreamIdle):
             self.stats.watch_done(self.name, True)
             raise
         except ApiError as e:

@@ -45,12 +45,18 @@ def main(argv: list[str]) -> int:
     up.add_argument("--scale", action="store_true", help="lift the apiserver's request limits")
     sub.add_parser("down", help="stop the cluster started by `up`")
     sub.add_parser("env", help="print `export KUBECONFIG=...` for the running cluster")
+    sub.add_parser("demo", help="cluster + sample workloads + ksm-py in the foreground (Ctrl-C stops all)")
     args = parser.parse_args(argv)
 
     if args.command == "build":
         return build.main(["--only", args.only] if args.only else [])
     if args.command == "down":
         return _down(args.dir)
+    if args.command == "demo":
+        if build.main([]) != 0:
+            return 1
+        from .demo import main as demo
+        return demo()
     if args.command == "env":
         print(f"export KUBECONFIG={args.dir / 'admin.kubeconfig'}")
         return 0

@@ -1,0 +1,24 @@
+# The two set-up commands of the README, plus the pieces they are made of.
+PYTHON ?= python3
+
+.PHONY: install build-cluster test demo lint bench
+
+install:
+	$(PYTHON) -m pip install -q -e '.[test]'
+
+build-cluster:
+	$(PYTHON) -m tests.cluster build
+
+lint:
+	ruff check ksm_py tests bench
+	mypy
+
+# Everything: unit, table, golden, e2e against the local control plane, Prometheus, benchmarks smoke.
+test: install build-cluster lint
+	KSM_PY_REQUIRE_E2E=1 $(PYTHON) -m pytest -q
+
+demo: install build-cluster
+	$(PYTHON) -m tests.cluster demo
+
+bench: install build-cluster
+	$(PYTHON) -m bench.render

@@ -1,0 +1,235 @@
+"""ksm-py against the real control plane, with the least-privilege identity from deploy/."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.cluster import build
+from tests.cluster.controlplane import ControlPlane, restricted_kubeconfig, wait_for
+from tests.cluster.proxy import FaultProxy
+from tests.conftest import CLUSTER_ROLE, Objects, Process, free_port, http_get, ksm_py_argv, wait_http_ok
+from tests.expo import diff, series
+
+pytestmark = pytest.mark.e2e
+
+CORE = "pods,nodes,namespaces,deployments,replicasets"
+
+
+class Exporter:
+    """A running exporter process (ksm-py or upstream) with its two ports."""
+
+    def __init__(self, spawn: Callable[..., Process], argv: list[str], kubeconfig: Path, flags: list[str],
+                 name: str) -> None:
+        self.port, self.tport = free_port(), free_port()
+        self.proc = spawn([*argv, f"--kubeconfig={kubeconfig}", "--host=127.0.0.1", f"--port={self.port}",
+                           "--telemetry-host=127.0.0.1", f"--telemetry-port={self.tport}", *flags], name=name)
+        wait_http_ok(f"http://127.0.0.1:{self.port}/healthz", proc=self.proc)
+
+    def metrics(self, headers: dict[str, str] | None = None) -> str:
+        status, _, body = http_get(f"http://127.0.0.1:{self.port}/metrics", headers)
+        assert status == 200
+        return body.decode()
+
+    def telemetry(self) -> str:
+        return http_get(f"http://127.0.0.1:{self.tport}/metrics")[2].decode()
+
+    def readyz(self) -> int:
+        return http_get(f"http://127.0.0.1:{self.tport}/readyz")[0]
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        wait_for("ksm-py /readyz", lambda: self.readyz() == 200, timeout, on_timeout=lambda: "\n" + self.proc.tail())
+
+
+def ksm_py(spawn: Callable[..., Process], kubeconfig: Path, *flags: str) -> Exporter:
+    return Exporter(spawn, ksm_py_argv(), kubeconfig, list(flags), "ksm-py")
+
+
+def upstream(spawn: Callable[..., Process], kubeconfig: Path, *flags: str) -> Exporter:
+    if not build.KSM.is_built():
+        pytest.fail("kube-state-metrics is not built: python -m tests.cluster build")
+    return Exporter(spawn, [str(build.KSM.binary())], kubeconfig, list(flags), "kube-state-metrics")
+
+
+def deployment(name: str, replicas: int) -> dict[str, Any]:
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "labels": {"team": "a"}},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": labels}, "template": {
+            "metadata": {"labels": labels},
+            "spec": {"containers": [{"name": "c", "image": "registry.example/c:1",
+                                     "resources": {"requests": {"cpu": "250m", "memory": "64Mi"},
+                                                   "limits": {"memory": "1.5Gi"}}}]}}},
+    }
+
+
+def pods_running(objects: Objects, app: str, n: int) -> Callable[[], bool]:
+    def check() -> bool:
+        pods = objects.list("v1", "Pod", label_selector=f"app={app}")
+        return len(pods) == n and all(p["status"].get("phase") == "Running" for p in pods)
+    return check
+
+
+def ns_series(text: str, namespace: str) -> dict[str, str]:
+    return series(text, where=[("namespace", namespace)])
+
+
+def test_metrics_follow_create_update_delete(objects: Objects, restricted_kubeconfig_path: Path, spawn: Any) -> None:
+    exp = ksm_py(spawn, restricted_kubeconfig_path, f"--resources={CORE}")
+    exp.wait_ready()
+    ns = objects.namespace
+    objects.create(deployment("web", 2))
+
+    def spec_replicas() -> str | None:
+        return series(exp.metrics()).get(f'kube_deployment_spec_replicas{{deployment="web",namespace="{ns}"}}')
+
+    def pod_infos() -> int:
+        return sum(1 for k in series(exp.metrics(), prefix="kube_pod_info{", where=[("namespace", ns)]))
+
+    wait_for("deployment created", lambda: spec_replicas() == "2" and pod_infos() == 2, 60)
+    objects.api("apps/v1", "Deployment").patch(name="web", namespace=ns, body={"spec": {"replicas": 4}},
+                                               content_type="application/merge-patch+json")
+    wait_for("deployment scaled", lambda: spec_replicas() == "4" and pod_infos() == 4, 60)
+    objects.delete("apps/v1", "Deployment", "web")
+    wait_for("deployment and its pods gone", lambda: not [
+        k for k in ns_series(exp.metrics(), ns) if k.startswith(("kube_deployment", "kube_pod_", "kube_replicaset"))
+    ], 90)
+
+
+def _limited_role(tmp_path: Path, name: str, drop: str) -> Path:
+    role = yaml.safe_load(CLUSTER_ROLE.read_text())
+    role["metadata"]["name"] = name
+    for rule in role["rules"]:
+        rule["resources"] = [r for r in rule["resources"] if r != drop]
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(role))
+    return path
+
+
+def test_readyz_waits_for_every_resource_and_rbac_changes_recover(cluster: Any, spawn: Any, tmp_path: Path) -> None:
+    """A resource the identity cannot list keeps /readyz at 503 and reports 403; granting it recovers."""
+    limited = _limited_role(tmp_path, "ksm-py-e2e-limited", drop="nodes")
+    kubeconfig = restricted_kubeconfig(cluster.rest, cluster.admin_kubeconfig, limited, name="ksm-py-limited",
+                                       namespace="kube-system", path=tmp_path / "limited.kubeconfig")
+    exp = ksm_py(spawn, kubeconfig, f"--resources={CORE}")
+
+    def forbidden_reported() -> bool:
+        return 'ksm_py_api_errors_total{resource="nodes",status="403"}' in exp.telemetry()
+    wait_for("403 on nodes reported", forbidden_reported, 30)
+    assert exp.readyz() == 503
+    text = exp.telemetry()
+    assert 'ksm_py_resource_synced{namespace="",resource="pods"} 1.0' in text
+    assert 'ksm_py_resource_synced{namespace="",resource="nodes"} 0.0' in text
+    assert "kube_namespace_created{" in exp.metrics()  # the other resources keep working
+    # Grant nodes again: the reflector recovers within its backoff bound (30 s cap).
+    role = yaml.safe_load(CLUSTER_ROLE.read_text())
+    role["metadata"]["name"] = "ksm-py-e2e-limited"
+    cluster.rest.apply(role)
+    exp.wait_ready(timeout=45)
+    assert "kube_node_info{" in exp.metrics()
+
+
+def _proxied_kubeconfig(source: Path, proxy: FaultProxy, dest: Path) -> Path:
+    cfg = yaml.safe_load(source.read_text())
+    cfg["clusters"][0]["cluster"]["server"] = f"https://127.0.0.1:{proxy.port}"
+    dest.write_text(yaml.safe_dump(cfg))
+    return dest
+
+
+def test_410_and_apiserver_restart_leave_nothing_stale(local_plane: ControlPlane, objects: Objects,
+                                                      restricted_kubeconfig_path: Path, spawn: Any,
+                                                      tmp_path: Path) -> None:
+    ns = objects.namespace
+    proxy = FaultProxy(local_plane.ports["apiserver"])
+    try:
+        exp = ksm_py(spawn, _proxied_kubeconfig(restricted_kubeconfig_path, proxy, tmp_path / "p.kubeconfig"),
+                     f"--resources={CORE}")
+        exp.wait_ready()
+        objects.create(deployment("keep", 2))
+        objects.create(deployment("drop", 1))
+        objects.wait("pods running", lambda: pods_running(objects, "keep", 2)() and pods_running(objects, "drop", 1)())
+        wait_for("ksm-py saw both", lambda: len(series(exp.metrics(), prefix="kube_pod_info{",
+                                                       where=[("namespace", ns)])) == 3, 60)
+
+        # ksm-py loses the API server; meanwhile the cluster changes and etcd is compacted.
+        proxy.refuse()
+        objects.delete("apps/v1", "Deployment", "drop")
+        objects.api("apps/v1", "Deployment").patch(name="keep", namespace=ns, body={"spec": {"replicas": 3}},
+                                                   content_type="application/merge-patch+json")
+        objects.create(deployment("new", 1))
+        objects.wait("cluster settled", lambda: pods_running(objects, "keep", 3)() and pods_running(objects, "new", 1)()
+                     and not objects.list("v1", "Pod", label_selector="app=drop"), 90)
+        local_plane.compact_etcd()
+        # A restarted apiserver's watch cache starts at the current revision: the old RV is gone (410).
+        local_plane.restart_apiserver(hard=True)
+        proxy.accept()
+
+        fresh = ksm_py(spawn, restricted_kubeconfig_path, f"--resources={CORE}")
+        fresh.wait_ready()
+
+        def same() -> bool:
+            return ns_series(exp.metrics(), ns) == ns_series(fresh.metrics(), ns)
+        try:
+            wait_for("recovered series equal a fresh ksm-py's", same, 90)
+        except TimeoutError:
+            pytest.fail(diff(ns_series(exp.metrics(), ns), ns_series(fresh.metrics(), ns)))
+        text = exp.metrics()
+        assert not series(text, where=[("namespace", ns), ("deployment", "drop")])
+        assert series(text).get(f'kube_deployment_spec_replicas{{deployment="keep",namespace="{ns}"}}') == "3"
+        telemetry = exp.telemetry()
+        relists = series(telemetry, prefix="kube_state_metrics_list_total", where=[("resource", "pods"),
+                                                                                   ("result", "success")])
+        assert relists and float(next(iter(relists.values()))) >= 2, telemetry
+    finally:
+        proxy.close()
+
+
+def test_same_series_as_upstream_for_the_core_resources(objects: Objects, restricted_kubeconfig_path: Path,
+                                                       spawn: Any) -> None:
+    flags = [f"--resources={CORE}", "--metric-labels-allowlist=pods=[app],deployments=[*],namespaces=[*]",
+             "--metric-annotations-allowlist=pods=[*]"]
+    objects.create(deployment("same", 2))
+    objects.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "loner", "annotations": {"a/b": "c\"d"},
+                                                                     "labels": {"app": "loner"}},
+                    "spec": {"nodeName": "kwok-node-0", "initContainers": [{"name": "init", "image": "i:1"}],
+                             "containers": [{"name": "c", "image": "c:1", "resources": {
+                                 "requests": {"cpu": "1", "memory": "1e3", "ephemeral-storage": "2Gi"}}}],
+                             "tolerations": [{"key": "k", "operator": "Exists", "effect": "NoSchedule"}]}})
+    objects.wait("pods running", lambda: pods_running(objects, "same", 2)() and pods_running(objects, "loner", 1)(), 90)
+    ours = ksm_py(spawn, restricted_kubeconfig_path, *flags)
+    theirs = upstream(spawn, restricted_kubeconfig_path, *flags)
+    ours.wait_ready()
+
+    def compare() -> tuple[dict[str, str], dict[str, str]]:
+        return series(theirs.metrics()), series(ours.metrics())
+    try:
+        wait_for("identical series", lambda: (lambda a, b: a == b)(*compare()), 60)
+    except TimeoutError:
+        pytest.fail("upstream (-) vs ksm-py (+): " + diff(*compare()))
+    a, b = theirs.metrics(), ours.metrics()
+    ns = objects.namespace
+    assert len(series(b, prefix="kube_pod_info{", where=[("namespace", ns)])) == 3
+    assert series(b, prefix="kube_pod_annotations{", where=[("namespace", ns), ("pod", "loner")])
+    assert sorted(line for line in a.splitlines() if line.startswith("#")) == \
+        sorted(line for line in b.splitlines() if line.startswith("#"))
+
+
+def test_promtool_accepts_full_exposition(objects: Objects, restricted_kubeconfig_path: Path, spawn: Any,
+                                          tmp_path: Path) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool is missing (Debian package prometheus; .ci/run installs it)")
+    objects.create(deployment("lint", 1))
+    exp = ksm_py(spawn, restricted_kubeconfig_path)
+    exp.wait_ready()
+    body = exp.metrics()
+    assert "kube_pod_info{" in body and "kube_node_info{" in body
+    result = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, text=True)
+    # rc 1 = parse error; rc 3 = lint findings only. Neither is acceptable.
+    assert result.returncode == 0, result.stdout + result.stderr
