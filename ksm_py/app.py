@@ -2,107 +2,253 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import re
 import signal
-import sys
+from typing import Any, Callable, Iterable, Protocol
 
 import gevent
+import orjson
 from gevent.pywsgi import WSGIServer
 
 from .builder import compile_resources
 from .exposition import ResourceWriter
 from .kube.client import ApiResource, KubeClient
-from .kube.reflector import Reflector, ReflectorSettings
+from .kube.reflector import Reflector, ReflectorSettings, Sink
 from .options import Options
 from .server import MainApp, TelemetryApp
-from .sharding import shard_filter
+from .sharding import ShardState
 from .store import MetricsStore
 from .telemetry import ReflectorStateCollector, Telemetry
+from .webconfig import WebConfigError
+from .webconfig import load as load_web_config
 
 logger = logging.getLogger(__name__)
 
+WSGIApp = Callable[..., Iterable[bytes]]
 
-def namespace_denylist_selector(denylist: list[str]) -> str:
-    return ",".join(f"metadata.namespace!={ns}" for ns in denylist)
+
+@dataclasses.dataclass
+class ExtraWatch:
+    """A list/watch an extension needs; merged with the exporter's own for the same resource."""
+
+    resource: str
+    api: ApiResource
+    # Called once per namespace store (None = all namespaces) to make the sink to feed.
+    sink: Callable[[str | None], Sink]
+    metadata_only: bool = False
+
+
+class Extension(Protocol):
+    """Something beyond kube-state-metrics (topology, events) plugged into the same watches."""
+
+    def watches(self, options: Options) -> list[ExtraWatch]: ...
+    def writers(self) -> list[ResourceWriter]: ...
+    def routes(self) -> dict[str, WSGIApp]: ...
+
+
+def field_selector(options: Options, resource: str, namespaced: bool) -> str:
+    parts = []
+    if namespaced:
+        parts += [f"metadata.namespace!={ns}" for ns in options.namespaces_denylist]
+    if resource == "pods":
+        if options.node:
+            parts.append(f"spec.nodeName={options.node}")
+        elif options.track_unscheduled_pods:
+            parts.append("spec.nodeName=")
+    return ",".join(parts)
 
 
 class Exporter:
-    def __init__(self, options: Options, client: KubeClient, settings: ReflectorSettings | None = None) -> None:
+    def __init__(self, options: Options, client: KubeClient, settings: ReflectorSettings | None = None,
+                 extensions: Iterable[Extension] = ()) -> None:
         self.options = options
         self.client = client
         self.telemetry = Telemetry()
+        self.shards = ShardState(options.shard, options.total_shards)
         self.telemetry.set_sharding(options.shard, options.total_shards)
-        settings = settings or ReflectorSettings(use_apiserver_cache=options.use_apiserver_cache)
-        keep = shard_filter(options.shard, options.total_shards)
+        self.settings = settings or ReflectorSettings(use_apiserver_cache=options.use_apiserver_cache,
+                                                      object_limit=options.object_limit)
+        self.extensions = list(extensions)
         self.writers: list[ResourceWriter] = []
         self.reflectors: list[Reflector] = []
+        self._stores: list[tuple[Reflector, Any]] = []
+        self.greenlets: list[gevent.Greenlet] = []
+        by_key: dict[tuple[str, str | None], Reflector] = {}
+
+        def reflector(name: str, api: ApiResource, ns: str | None, metadata_only: bool) -> Reflector:
+            key = (name, ns)
+            if key not in by_key:
+                by_key[key] = Reflector(
+                    client, api, [], name=name, namespace=ns,
+                    field_selector=field_selector(options, name, api.namespaced), metadata_only=metadata_only,
+                    keep=self.shards.keep, settings=self.settings, stats=self.telemetry)
+                self.reflectors.append(by_key[key])
+            elif not metadata_only:
+                by_key[key].metadata_only = False  # someone needs the whole object
+            return by_key[key]
+
+        def namespaces_of(api: ApiResource) -> list[str | None]:
+            return list(options.namespaces) if api.namespaced and options.namespaces else [None]
+
         for compiled in compile_resources(options, on_render_error=self.telemetry.render_error):
             r = compiled.resource
             api = ApiResource(r.group, r.version, r.name, r.namespaced)
-            namespaces: list[str | None] = list(options.namespaces) if r.namespaced and options.namespaces else [None]
-            selector = namespace_denylist_selector(options.namespaces_denylist) if r.namespaced else ""
             stores = []
-            for ns in namespaces:
+            for ns in namespaces_of(api):
                 store = MetricsStore(compiled)
                 stores.append(store)
-                self.reflectors.append(Reflector(
-                    client, api, [store], name=r.name, namespace=ns, field_selector=selector,
-                    metadata_only=r.metadata_only, keep=keep, settings=settings, stats=self.telemetry))
+                ref = reflector(r.name, api, ns, r.metadata_only)
+                ref.sinks.append(store)
+                self._stores.append((ref, store))
             self.writers.append(ResourceWriter(compiled, stores))
+        for ext in self.extensions:
+            for watch in ext.watches(options):
+                for ns in namespaces_of(watch.api):
+                    reflector(watch.resource, watch.api, ns, watch.metadata_only).sinks.append(watch.sink(ns))
+            self.writers.extend(ext.writers())
+        self.writers.sort(key=lambda w: w.name)
         self.telemetry.track(ReflectorStateCollector(self._reflector_rows))
 
     def _reflector_rows(self) -> list[tuple[str, str, bool, float, int]]:
-        rows = []
-        stores = [s for w in self.writers for s in w.stores]
-        for reflector, store in zip(self.reflectors, stores, strict=True):
-            rows.append((reflector.name, reflector.namespace or "", reflector.synced, reflector.last_sync, len(store)))
-        return rows
+        counts: dict[int, int] = {}
+        for ref, store in self._stores:
+            counts[id(ref)] = counts.get(id(ref), 0) + len(store)
+        return [(r.name, r.namespace or "", r.synced, r.last_sync, counts.get(id(r), 0)) for r in self.reflectors]
 
     def ready(self) -> bool:
         return all(r.synced for r in self.reflectors)
 
-    def start_reflectors(self) -> list[gevent.Greenlet]:
-        return [gevent.spawn(r.run) for r in self.reflectors]
+    def start_reflectors(self) -> None:
+        self.greenlets = [gevent.spawn(r.run) for r in self.reflectors]
+
+    def reshard(self, shard: int, total: int) -> None:
+        """Apply a new shard assignment: every reflector lists again with the new filter."""
+        if (shard, total) == (self.shards.shard, self.shards.total):
+            return
+        logger.info("re-sharding: shard %d of %d (was %d of %d)", shard, total, self.shards.shard, self.shards.total)
+        self.shards.shard, self.shards.total = shard, total
+        self.telemetry.set_sharding(shard, total)
+        gevent.killall(self.greenlets)
+        for r in self.reflectors:
+            r.resource_version = ""
+            r.synced = False
+        self.start_reflectors()
 
     def main_app(self) -> MainApp:
+        routes: dict[str, WSGIApp] = {}
+        for ext in self.extensions:
+            routes.update(ext.routes())
         return MainApp(self.writers, livez=self.client.livez, telemetry=self.telemetry,
-                       enable_gzip=self.options.enable_gzip_encoding)
+                       enable_gzip=self.options.enable_gzip_encoding, routes=routes)
 
     def telemetry_app(self) -> TelemetryApp:
         return TelemetryApp(self.telemetry, ready=self.ready)
+
+
+def statefulset_shard(client: KubeClient, pod_name: str, namespace: str) -> tuple[str, int, int]:
+    """Auto-sharding: (StatefulSet name, ordinal from the pod name, spec.replicas)."""
+    pod = orjson.loads(client.get(f"/api/v1/namespaces/{namespace}/pods/{pod_name}"))
+    owner = next((o for o in (pod.get("metadata") or {}).get("ownerReferences") or []
+                  if o.get("controller") and o.get("kind") == "StatefulSet"), None)
+    if owner is None:
+        raise RuntimeError(f"--pod: pod {namespace}/{pod_name} is not controlled by a StatefulSet")
+    m = re.fullmatch(re.escape(owner["name"]) + r"-(\d+)", pod_name)
+    if not m:
+        raise RuntimeError(f"--pod: cannot read the ordinal of {pod_name} (StatefulSet {owner['name']})")
+    sts = orjson.loads(client.get(f"/apis/apps/v1/namespaces/{namespace}/statefulsets/{owner['name']}"))
+    replicas = (sts.get("spec") or {}).get("replicas")
+    return owner["name"], int(m.group(1)), 1 if replicas is None else int(replicas)
+
+
+class _StatefulSetWatch:
+    """A sink for the StatefulSet of this pod: re-shard when its replicas change."""
+
+    def __init__(self, exporter: Exporter, name: str, ordinal: int) -> None:
+        self.exporter, self.name, self.ordinal = exporter, name, ordinal
+
+    def _apply(self, obj: dict[str, Any]) -> None:
+        if (obj.get("metadata") or {}).get("name") != self.name:
+            return
+        replicas = (obj.get("spec") or {}).get("replicas")
+        total = 1 if replicas is None else int(replicas)
+        if total > self.ordinal:
+            self.exporter.reshard(self.ordinal, total)
+
+    def upsert(self, obj: dict[str, Any]) -> None:
+        self._apply(obj)
+
+    def delete(self, obj: dict[str, Any]) -> None:
+        pass
+
+    def replacement(self) -> Any:
+        watch = self
+
+        class Replacement:
+            def add(self, obj: dict[str, Any]) -> None:
+                watch._apply(obj)
+
+            def commit(self) -> None:
+                pass
+        return Replacement()
 
 
 def _listen_address(host: str, port: int) -> tuple[str, int]:
     return (host.strip("[]"), port)
 
 
+def build_extensions(options: Options) -> list[Extension]:
+    """Extensions enabled by --resources (topology, events), when their modules exist."""
+    return []
+
+
 def run(options: Options) -> int:
+    try:
+        web = load_web_config(options.tls_config) if options.tls_config else None
+    except WebConfigError as e:
+        logger.error("%s", e)
+        return 2
     try:
         client = KubeClient(kubeconfig=options.kubeconfig, apiserver=options.apiserver)
         version = client.server_version()
+        if options.pod:
+            sts_name, ordinal, total = statefulset_shard(client, options.pod, options.pod_namespace)
+            options.shard, options.total_shards = ordinal, total
     except Exception as e:  # noqa: BLE001 - report any configuration/connection failure and exit
-        logger.error("cannot reach the Kubernetes API server: %s", e)
+        logger.error("cannot start: %s", e)
         return 1
     try:
         git_version = json.loads(version).get("gitVersion", "?")
     except ValueError:
         git_version = "?"
     logger.info("connected to the API server at %s (Kubernetes %s)", client.host, git_version)
-    exporter = Exporter(options, client)
-    greenlets = exporter.start_reflectors()
-    main = WSGIServer(_listen_address(options.host, options.port), exporter.main_app(), log=None,
-                      error_log=logging.getLogger("ksm_py.http"))
-    telemetry = WSGIServer(_listen_address(options.telemetry_host, options.telemetry_port),
-                           exporter.telemetry_app(), log=None, error_log=logging.getLogger("ksm_py.http"))
+    exporter = Exporter(options, client, extensions=build_extensions(options))
+    exporter.start_reflectors()
+    if options.pod:
+        sts_watch = Reflector(client, ApiResource("apps", "v1", "statefulsets", True),
+                              [_StatefulSetWatch(exporter, sts_name, options.shard)], name="autosharding",
+                              namespace=options.pod_namespace, field_selector=f"metadata.name={sts_name}",
+                              stats=exporter.telemetry)
+        gevent.spawn(sts_watch.run)
+    ssl_args: dict[str, Any] = {"ssl_context": web.ssl_context} if web and web.ssl_context else {}
+    main_app: WSGIApp = exporter.main_app()
+    telemetry_app: WSGIApp = exporter.telemetry_app()
+    if web:
+        main_app, telemetry_app = web.wrap(main_app), web.wrap(telemetry_app)
+    http_log = logging.getLogger("ksm_py.http")
+    main = WSGIServer(_listen_address(options.host, options.port), main_app, log=None, error_log=http_log, **ssl_args)
+    telemetry = WSGIServer(_listen_address(options.telemetry_host, options.telemetry_port), telemetry_app, log=None,
+                           error_log=http_log, **ssl_args)
     try:
         main.start()
         telemetry.start()
     except OSError as e:
         logger.error("cannot listen: %s", e)
         return 1
-    logger.info("serving metrics on %s:%d and telemetry on %s:%d", options.host, main.server_port,
-                options.telemetry_host, telemetry.server_port)
+    logger.info("serving metrics on %s:%d and telemetry on %s:%d%s", options.host, main.server_port,
+                options.telemetry_host, telemetry.server_port, " (TLS)" if ssl_args else "")
 
     def shutdown() -> None:
         logger.info("shutting down")
@@ -110,10 +256,10 @@ def run(options: Options) -> int:
             r.stop()
         main.stop(timeout=5)
         telemetry.stop(timeout=5)
-        gevent.killall(greenlets, block=False)
+        gevent.killall(exporter.greenlets, block=False)
 
     gevent.signal_handler(signal.SIGTERM, shutdown)
     gevent.signal_handler(signal.SIGINT, shutdown)
     main.serve_forever()
-    sys.stderr.flush()
     return 0
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
-from typing import Sequence
+from typing import Any, Sequence
 
 # Every --resources key of kube-state-metrics v2.20, and the 32 enabled by default.
 ALL_RESOURCES = (
@@ -48,6 +48,17 @@ class Options:
     use_apiserver_cache: bool = False
     shard: int = 0
     total_shards: int = 1
+    pod: str = ""
+    pod_namespace: str = ""
+    node: str = ""
+    track_unscheduled_pods: bool = False
+    object_limit: int = 0
+    tls_config: str = ""
+    config: str = ""
+    custom_resource_state_config: str = ""
+    custom_resource_state_config_file: str = ""
+    custom_resource_state_only: bool = False
+    continue_without_custom_resource_state_config_file: bool = False
     log_level: str = "info"
 
 
@@ -113,6 +124,18 @@ def build_parser(prog: str = "ksm-py") -> argparse.ArgumentParser:
                    help="Sets resourceVersion=0 for ListWatch requests, using cached resources from the apiserver instead of an etcd quorum read.")
     p.add_argument("--shard", type=int, default=0, help="The instances shard nominal (zero indexed) within the total number of shards.")
     p.add_argument("--total-shards", type=int, default=1, help="The total number of shards.")
+    p.add_argument("--pod", default="", help="Name of the pod that contains the kube-state-metrics container (auto-sharding).")
+    p.add_argument("--pod-namespace", default="", help="Name of the namespace of the pod specified by --pod (auto-sharding).")
+    p.add_argument("--node", default="", help="Name of the node that contains the kube-state-metrics pod (DaemonSet sharding of pods).")
+    p.add_argument("--track-unscheduled-pods", action="store_true", help="Only pods without a node (spec.nodeName=''); use with --resources=pods.")
+    p.add_argument("--object-limit", type=int, default=0, help="The total number of objects to list per resource from the API Server. (experimental)")
+    p.add_argument("--tls-config", default="", help="Path to the TLS configuration file (exporter-toolkit web config: TLS and basic auth).")
+    p.add_argument("--config", default="", help="Path to the kube-state-metrics options config YAML file; its values override the command line flags.")
+    p.add_argument("--custom-resource-state-config", default="", help="Inline Custom Resource State Metrics config YAML (experimental)")
+    p.add_argument("--custom-resource-state-config-file", default="", help="Path to a Custom Resource State Metrics config file (experimental)")
+    p.add_argument("--custom-resource-state-only", action="store_true", help="Only provide Custom Resource State metrics (experimental)")
+    p.add_argument("--continue-without-custom-resource-state-config-file", action="store_true",
+                   help="Continue to run even if the file given by --custom-resource-state-config-file is missing.")
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"), help="Log level.")
     p.add_argument("-v", "--v", type=int, default=None, help="klog-style verbosity; >= 4 means debug.")
     return p
@@ -161,14 +184,115 @@ def options_from_args(args: argparse.Namespace) -> Options:
             if not 0 <= value <= 65535:
                 raise OptionError(f"{flag}: {value} is not a valid port (0-65535)")
             setattr(o, attr, value)
+    for name in ("pod", "pod_namespace", "node", "track_unscheduled_pods", "object_limit", "tls_config", "config",
+                 "custom_resource_state_config", "custom_resource_state_config_file", "custom_resource_state_only",
+                 "continue_without_custom_resource_state_config_file"):
+        if hasattr(args, name):
+            setattr(o, name, getattr(args, name))
     if hasattr(args, "total_shards"):
-        if args.total_shards < 1:
-            raise OptionError(f"--total-shards: must be at least 1, got {args.total_shards}")
-        if not 0 <= args.shard < args.total_shards:
-            raise OptionError(f"--shard: must be in [0, --total-shards), got {args.shard} of {args.total_shards}")
         o.shard, o.total_shards = args.shard, args.total_shards
     if getattr(args, "v", None) is not None:
         o.log_level = "debug" if args.v >= 4 else "info"
     elif hasattr(args, "log_level"):
         o.log_level = args.log_level
+    if o.config:
+        apply_config_file(o, o.config)
+    validate(o)
     return o
+
+
+def validate(o: Options) -> None:
+    if o.total_shards < 1:
+        raise OptionError(f"--total-shards: must be at least 1, got {o.total_shards}")
+    if not 0 <= o.shard < o.total_shards:
+        raise OptionError(f"--shard: must be in [0, --total-shards), got {o.shard} of {o.total_shards}")
+    if bool(o.pod) != bool(o.pod_namespace):
+        raise OptionError("--pod: auto-sharding needs both --pod and --pod-namespace")
+    if o.node and o.track_unscheduled_pods:
+        raise OptionError("--node: cannot be combined with --track-unscheduled-pods")
+    if (o.node or o.track_unscheduled_pods) and o.resources != ["pods"]:
+        flag = "--node" if o.node else "--track-unscheduled-pods"
+        raise OptionError(f"{flag}: only the pods resource can be sharded by node; use --resources=pods")
+    if o.object_limit < 0:
+        raise OptionError(f"--object-limit: must be >= 0, got {o.object_limit}")
+    if o.metric_allowlist and o.metric_denylist:
+        raise OptionError("--metric-allowlist: cannot be combined with --metric-denylist (they are mutually exclusive)")
+
+
+# --config keys (kube-state-metrics' yaml tags) -> (Options attribute, kind)
+_CONFIG_KEYS: dict[str, tuple[str, str]] = {
+    "apiserver": ("apiserver", "str"), "kubeconfig": ("kubeconfig", "str"), "host": ("host", "str"),
+    "port": ("port", "int"), "telemetry_host": ("telemetry_host", "str"), "telemetry_port": ("telemetry_port", "int"),
+    "resources": ("resources", "set"), "namespaces": ("namespaces", "list"),
+    "namespaces_denylist": ("namespaces_denylist", "list"), "metric_allowlist": ("metric_allowlist", "set"),
+    "metric_denylist": ("metric_denylist", "set"), "metric_opt_in_list": ("metric_opt_in_list", "set"),
+    "labels_allow_list": ("labels_allowlist", "allow"), "annotations_allow_list": ("annotations_allowlist", "allow"),
+    "shard": ("shard", "int"), "total_shards": ("total_shards", "int"), "pod": ("pod", "str"),
+    "namespace": ("pod_namespace", "str"), "node": ("node", "str"),
+    "track_unscheduled_pods": ("track_unscheduled_pods", "bool"), "object_limit": ("object_limit", "int"),
+    "tls_config": ("tls_config", "str"), "enable_gzip_encoding": ("enable_gzip_encoding", "bool"),
+    "use_api_server_cache": ("use_apiserver_cache", "bool"),
+    "custom_resource_config": ("custom_resource_state_config", "str"),
+    "custom_resource_state_config_file": ("custom_resource_state_config_file", "str"),
+    "custom_resource_config_file": ("custom_resource_state_config_file", "str"),
+    "custom_resources_only": ("custom_resource_state_only", "bool"),
+    "continue_without_custom_resource_state_config_file": ("continue_without_custom_resource_state_config_file",
+                                                           "bool"),
+}
+
+
+def apply_config_file(o: Options, path: str) -> None:
+    """Values of the --config YAML override the command line, as in kube-state-metrics."""
+    import yaml
+
+    try:
+        with open(path) as f:
+            doc = yaml.safe_load(f) or {}
+    except OSError as e:
+        raise OptionError(f"--config: cannot read {path}: {e.strerror}") from None
+    except yaml.YAMLError as e:
+        raise OptionError(f"--config: {path} is not valid YAML: {e}") from None
+    if not isinstance(doc, dict):
+        raise OptionError(f"--config: {path} must hold a mapping of options")
+    unknown = sorted(set(doc) - set(_CONFIG_KEYS))
+    if unknown:
+        raise OptionError(f"--config: unknown key(s) {', '.join(unknown)} in {path}")
+    for key, value in doc.items():
+        attr, kind = _CONFIG_KEYS[key]
+        try:
+            setattr(o, attr, _convert(kind, value))
+        except (TypeError, ValueError) as e:
+            raise OptionError(f"--config: bad value for {key} in {path}: {e}") from None
+    unknown_resources = [r for r in o.resources if r not in ALL_RESOURCES]
+    if unknown_resources:
+        raise OptionError(f"--config: unknown resource(s) {', '.join(unknown_resources)} in {path}")
+    o.resources = sorted(set(o.resources))
+    for attr in ("labels_allowlist", "annotations_allowlist"):
+        table = getattr(o, attr)
+        for resource, keys in table.items():
+            if resource != "*" and resource not in ALL_RESOURCES:
+                raise OptionError(f"--config: unknown resource {resource!r} in {attr}")
+            if any(k.count("*") > 1 for k in keys):
+                raise OptionError(f"--config: invalid format in {attr}, only one wildcard per label allowed")
+        if "*" in table:
+            setattr(o, attr, {r: table["*"] for r in o.resources})
+
+
+def _convert(kind: str, value: Any) -> Any:
+    if kind == "str":
+        return "" if value is None else str(value)
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected an integer, got {value!r}")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r}")
+        return value
+    if kind == "list":
+        return [str(v) for v in value or []]
+    if kind == "set":  # YAML of a Go map[string]struct{}: keys matter; a plain list is accepted too
+        return sorted(str(k) for k in (value or {}))
+    if kind == "allow":
+        return {str(r): tuple(str(k) for k in (keys or [])) for r, keys in (value or {}).items()}
+    raise AssertionError(kind)

@@ -50,8 +50,9 @@ def _csv_params(query: dict[str, list[str]], name: str) -> list[str]:
 
 class MainApp:
     def __init__(self, writers: Sequence[ResourceWriter], *, livez: Callable[[], bool], telemetry: Telemetry,
-                 enable_gzip: bool = False) -> None:
+                 enable_gzip: bool = False, routes: dict[str, Callable[..., Iterable[bytes]]] | None = None) -> None:
         self.writers = list(writers)
+        self.routes = routes or {}
         self.livez = livez
         self.telemetry = telemetry
         self.enable_gzip = enable_gzip
@@ -68,6 +69,8 @@ class MainApp:
             return _plain(start_response, "503 Service Unavailable", b"Service Unavailable")
         if path == "/":
             return _plain(start_response, "200 OK", LANDING, "text/html; charset=utf-8")
+        if path in self.routes:
+            return self.routes[path](environ, start_response)
         return _plain(start_response, "404 Not Found", b"404 page not found")
 
     def metrics(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:

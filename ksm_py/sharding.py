@@ -5,7 +5,7 @@ FNV-1a 64 over the UID, then Lamping-Veach jump consistent hashing (``pkg/shardi
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 _MASK = 0xFFFFFFFFFFFFFFFF
 
@@ -30,11 +30,14 @@ def shard_of(uid: str, total: int) -> int:
     return jump_hash(fnv1a64(uid.encode()), total)
 
 
-def shard_filter(shard: int, total: int) -> Callable[[Mapping[str, Any]], bool] | None:
-    """None when sharding is off (1 shard), like upstream's pass-through list/watch."""
-    if total <= 1:
-        return None
+class ShardState:
+    """The current assignment; mutable because auto-sharding follows the StatefulSet's replicas."""
 
-    def keep(obj: Mapping[str, Any]) -> bool:
-        return shard_of(str((obj.get("metadata") or {}).get("uid") or ""), total) == shard
-    return keep
+    def __init__(self, shard: int, total: int) -> None:
+        self.shard, self.total = shard, total
+
+    def keep(self, obj: Mapping[str, Any]) -> bool:
+        # One shard: everything (upstream bypasses the sharded list/watch entirely).
+        if self.total <= 1:
+            return True
+        return shard_of(str((obj.get("metadata") or {}).get("uid") or ""), self.total) == self.shard

@@ -32,7 +32,7 @@ import re
 from zoneinfo import ZoneInfo
 
 from ..metric import ALPHA, STABLE
-from ._dsl import NAME, NAMESPACE, Body, Resource, Samples
+from ._dsl import NAME, NAMESPACE, Body, FamilyFn, Resource, Samples
 from ._helpers import created, dig, metadata_families, optional_field, resource_version, unix_or_none
 
 cronjobs = Resource("cronjobs", group="batch", version="v1", kind="CronJob", namespaced=True,
@@ -58,20 +58,21 @@ def status_active(cj: Body) -> Samples:
     yield (), len(dig(cj, "status", "active") or [])
 
 
-@family("kube_cronjob_status_last_schedule_time",
-        "LastScheduleTime keeps information of when was the last time the job was successfully scheduled.")
-def status_last_schedule_time(cj: Body) -> Samples:
-    ts = unix_or_none(dig(cj, "status", "lastScheduleTime"))
-    if ts is not None:
-        yield (), ts
+def _timestamp(*path: str) -> FamilyFn:
+    """A family with the unix time at ``path``, only when it is set."""
+    def fn(cj: Body) -> Samples:
+        ts = unix_or_none(dig(cj, *path))
+        if ts is not None:
+            yield (), ts
+    return fn
 
 
-@family("kube_cronjob_status_last_successful_time",
-        "LastSuccessfulTime keeps information of when was the last time the job was completed successfully.")
-def status_last_successful_time(cj: Body) -> Samples:
-    ts = unix_or_none(dig(cj, "status", "lastSuccessfulTime"))
-    if ts is not None:
-        yield (), ts
+family("kube_cronjob_status_last_schedule_time",
+       "LastScheduleTime keeps information of when was the last time the job was successfully scheduled.")(
+    _timestamp("status", "lastScheduleTime"))
+family("kube_cronjob_status_last_successful_time",
+       "LastSuccessfulTime keeps information of when was the last time the job was completed successfully.")(
+    _timestamp("status", "lastSuccessfulTime"))
 
 
 def _suspended(cj: Body) -> bool:

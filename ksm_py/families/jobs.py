@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Callable
-
 from ..metric import ALPHA, STABLE
-from ._dsl import NAME, NAMESPACE, Body, Resource, Samples
+from ._dsl import NAME, NAMESPACE, Body, FamilyFn, Resource, Samples
 from ._helpers import (
     CONDITION_STATUSES,
     created,
@@ -86,7 +84,8 @@ def failed(j: Body) -> Samples:
     return _condition_family(j, "Failed")
 
 
-def _time(*path: str) -> Callable[[Body], Samples]:
+def _timestamp(*path: str) -> FamilyFn:
+    """A family with the unix time at ``path``, only when it is set."""
     def fn(j: Body) -> Samples:
         ts = unix_or_none(dig(j, *path))
         if ts is not None:
@@ -95,9 +94,9 @@ def _time(*path: str) -> Callable[[Body], Samples]:
 
 
 family("kube_job_status_start_time",
-       "StartTime represents time when the job was acknowledged by the Job Manager.")(_time("status", "startTime"))
+       "StartTime represents time when the job was acknowledged by the Job Manager.")(_timestamp("status", "startTime"))
 family("kube_job_status_completion_time", "CompletionTime represents time when the job was completed.")(
-    _time("status", "completionTime"))
+    _timestamp("status", "completionTime"))
 
 
 @family("kube_job_status_suspended", "The number of pods which reached Phase Suspended.", stability=ALPHA)

@@ -74,6 +74,8 @@ class ReflectorSettings:
     backoff_initial: float = 0.8
     backoff_max: float = 30.0
     use_apiserver_cache: bool = False
+    # --object-limit: list at most this many objects per resource (0 = no limit).
+    object_limit: int = 0
 
 
 class Backoff:
@@ -181,7 +183,10 @@ class Reflector:
         resource_version = ""
         try:
             while True:
-                params = {**self._params(), "limit": self.settings.page_size, "continue": cont}
+                limit = self.settings.page_size
+                if self.settings.object_limit:
+                    limit = min(limit, self.settings.object_limit - count)
+                params = {**self._params(), "limit": limit, "continue": cont}
                 if self.settings.use_apiserver_cache and not cont:
                     params["resourceVersion"] = "0"
                 try:
@@ -204,7 +209,7 @@ class Reflector:
                 cont = meta.get("continue") or ""
                 # Yield between pages so /healthz and scrapes are served during a big relist.
                 self.sleep(0)
-                if not cont:
+                if not cont or (self.settings.object_limit and count >= self.settings.object_limit):
                     break
         except Exception:
             self.stats.list_done(self.name, False, count)
