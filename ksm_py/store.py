@@ -22,7 +22,9 @@ BUCKETS = 64
 
 
 def object_key(obj: Body) -> str:
-    meta = obj.get("metadata") or {}
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
     uid = meta.get("uid")
     if uid:
         return str(uid)

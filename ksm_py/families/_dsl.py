@@ -47,7 +47,9 @@ class Family:
 
 def _meta(field: str) -> Callable[[Body], str]:
     def get(obj: Body) -> str:
-        return (obj.get("metadata") or {}).get(field) or ""
+        meta = obj.get("metadata")
+        value = meta.get(field) if isinstance(meta, dict) else None
+        return value if isinstance(value, str) else ""
     return get
 
 
@@ -112,4 +114,11 @@ class Resource:
         return register
 
     def identity_labels(self, obj: Body) -> list[tuple[str, str]]:
-        return [(label, get(obj)) for label, get in self.identity]
+        out = []
+        for label, get in self.identity:
+            try:
+                value = get(obj)
+            except (AttributeError, TypeError, KeyError, IndexError):
+                value = ""
+            out.append((label, value if isinstance(value, str) else ""))
+        return out

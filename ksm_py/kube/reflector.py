@@ -93,6 +93,19 @@ class Backoff:
         self.current = self.initial
 
 
+def malformed(obj: Body) -> str:
+    """Why an object cannot be tracked (empty when it can): metadata, name and uid must be sane."""
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        return "metadata is not an object"
+    if not isinstance(meta.get("name"), str) or not meta["name"]:
+        return "metadata.name is missing or not a string"
+    for key in ("namespace", "uid", "resourceVersion"):
+        if key in meta and meta[key] is not None and not isinstance(meta[key], str):
+            return f"metadata.{key} is not a string"
+    return ""
+
+
 def parse_event(line: bytes) -> tuple[str, Body]:
     event = orjson.loads(line)
     if not isinstance(event, dict):
@@ -196,13 +209,14 @@ class Reflector:
                         raise Gone() from e
                     raise
                 for obj in page.get("items") or []:
-                    if not isinstance(obj, dict):
-                        self.stats.bad_input(self.name, "item is not an object")
+                    if not isinstance(obj, dict) or malformed(obj):
+                        self._skip(obj if isinstance(obj, dict) else {}, "item is not an object"
+                                   if not isinstance(obj, dict) else malformed(obj))
                         continue
                     if self.keep is not None and not self.keep(obj):
                         continue
                     for r in replacements:
-                        r.add(obj)
+                        self._guard(r.add, obj)
                     count += 1
                 meta = page.get("metadata") or {}
                 resource_version = meta.get("resourceVersion") or resource_version
@@ -246,6 +260,18 @@ class Reflector:
             raise
         self.stats.watch_done(self.name, True)
 
+    def _skip(self, obj: Body, reason: str) -> None:
+        self.stats.bad_input(self.name, reason)
+        logger.warning("%s: skipping malformed object (%s): %.200r", self.name, reason, obj.get("metadata"))
+
+    def _guard(self, action: Callable[[Body], None], obj: Body) -> None:
+        """A sink failing on one object must not end the watch (and cause a relist loop)."""
+        try:
+            action(obj)
+        except Exception as e:  # noqa: BLE001
+            self.stats.bad_input(self.name, "object rejected by a store")
+            logger.exception("%s: a store failed on %.200r: %r", self.name, obj.get("metadata"), e)
+
     def apply(self, lines: Iterable[bytes]) -> None:
         """Apply watch events in order; a malformed line is counted and skipped."""
         for line in lines:
@@ -270,6 +296,9 @@ class Reflector:
             if kind not in ("ADDED", "MODIFIED", "DELETED"):
                 self.stats.bad_input(self.name, f"unknown event type {kind}")
                 continue
+            if kind != "DELETED" and malformed(obj):
+                self._skip(obj, malformed(obj))
+                continue
             if self.keep is not None and not self.keep(obj):
                 # With sharding, an update can move an object out of this shard only via a new uid,
                 # so skipping is enough.
@@ -277,10 +306,7 @@ class Reflector:
                     self.resource_version = rv
                 continue
             for sink in self.sinks:
-                if kind == "DELETED":
-                    sink.delete(obj)
-                else:
-                    sink.upsert(obj)
+                self._guard(sink.delete if kind == "DELETED" else sink.upsert, obj)
             if rv:
                 self.resource_version = rv
             self.last_sync = time.time()

@@ -194,3 +194,36 @@ def test_field_selector_on_list_and_watch(selector: str) -> None:
     source = FakeSource([page([], "1")], [[]])
     Reflector(source, PODS, [RecordingSink()], name="pods", field_selector=selector, sleep=lambda _s: None).run(1)
     assert all(p["fieldSelector"] == selector for _, p in source.requests)
+
+
+def test_malformed_objects_are_skipped_counted_and_do_not_end_the_watch() -> None:
+    stats = Stats()
+    bad_meta = {"metadata": ["not", "a", "dict"]}
+    no_name = {"metadata": {"uid": "u-x", "resourceVersion": "2"}}
+    source = FakeSource([page([pod("a", "1"), bad_meta, 7], "2")],  # type: ignore[list-item]
+                        [[event("ADDED", no_name), event("MODIFIED", {"metadata": {"name": "n", "uid": 5}}),
+                          event("ADDED", pod("b", "3"))]])
+    sink = RecordingSink()
+    r = reflector(source, sink, stats)
+    r.run(iterations=1)
+    assert sorted(sink.objects) == ["uid-a", "uid-b"]
+    assert [c[1] for c in stats.calls if c[0] == "bad"] == [
+        "metadata is not an object", "item is not an object", "metadata.name is missing or not a string",
+        "metadata.uid is not a string"]
+    assert r.resource_version == "3"
+
+
+def test_a_store_failing_on_one_object_does_not_end_the_watch() -> None:
+    class Exploding(RecordingSink):
+        def upsert(self, obj: dict[str, Any]) -> None:
+            if obj["metadata"]["name"] == "boom":
+                raise RuntimeError("boom")
+            super().upsert(obj)
+
+    stats = Stats()
+    sink = Exploding()
+    source = FakeSource([page([], "1")], [[event("ADDED", pod("boom", "2")), event("ADDED", pod("fine", "3"))]])
+    reflector(source, sink, stats).run(iterations=1)
+    assert list(sink.objects) == ["uid-fine"]
+    assert ("bad", "object rejected by a store") in stats.calls
+    assert not [c for c in stats.calls if c[0] == "error"]
