@@ -10,7 +10,7 @@ build-cluster:
 	$(PYTHON) -m tests.cluster build
 
 lint:
-	ruff check ksm_py tests bench
+	ruff check ksm_py tests $(wildcard bench)
 	mypy
 
 # Everything: unit, table, golden, e2e against the local control plane, Prometheus, benchmarks smoke.

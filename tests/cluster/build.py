@@ -150,17 +150,24 @@ def _build_kubernetes(c: Component, log: Path) -> None:
     )
 
 
-def _build_etcd(c: Component, log: Path) -> None:
-    # etcd's modules carry `replace ../api` lines, so `go install pkg@version` refuses them.
-    src = _module_dir(f"etcd-{c.version}")
+def _build_wrapped(c: Component, log: Path, package: str, ldflags: str = "-s -w") -> None:
+    """Build ``package`` (a module's main package) through a wrapper module that pins ``c.version``.
+
+    Needed where ``go install pkg@version`` refuses: etcd's modules carry ``replace ../api`` lines,
+    and for kube-state-metrics the proxy refuses the version list that go install consults.
+    """
+    src = _module_dir(f"{c.name}-{c.version}")
     (src / "go.mod").write_text(
-        "module ksmpy.local/etcd-bin\n\ngo 1.26.0\n\ntool go.etcd.io/etcd/server/v3\n\n"
-        f"require go.etcd.io/etcd/server/v3 {c.version}\n"
+        f"module ksmpy.local/{c.name}-bin\n\ngo 1.26.0\n\ntool {package}\n\nrequire {package} {c.version}\n"
     )
     _go(["mod", "tidy"], cwd=src, label=f"{c.name} mod tidy", log=log)
     c.bin_dir.mkdir(parents=True, exist_ok=True)
-    _go(["build", "-v", "-trimpath", "-ldflags", "-s -w", "-o", str(c.binary()), "go.etcd.io/etcd/server/v3"],
+    _go(["build", "-v", "-trimpath", "-ldflags", ldflags, "-o", str(c.binary()), package],
         cwd=src, label=c.name, log=log)
+
+
+def _build_etcd(c: Component, log: Path) -> None:
+    _build_wrapped(c, log, "go.etcd.io/etcd/server/v3")
 
 
 KWOK_STAGES = (
@@ -188,19 +195,13 @@ def _build_kwok(c: Component, log: Path) -> None:
 
 
 def _build_ksm(c: Component, log: Path) -> None:
-    # `go install module@version` asks the proxy for the module's version list (to check for
-    # deprecation), which the proxy refuses for this module; a wrapper module pins the exact
-    # version instead.
-    src = _module_dir(f"ksm-{c.version}")
-    (src / "go.mod").write_text(
-        "module ksmpy.local/ksm-bin\n\ngo 1.26.0\n\ntool k8s.io/kube-state-metrics/v2\n\n"
-        f"require k8s.io/kube-state-metrics/v2 {c.version}\n"
-    )
-    _go(["mod", "tidy"], cwd=src, label=f"{c.name} mod tidy", log=log)
-    c.bin_dir.mkdir(parents=True, exist_ok=True)
-    ldflags = f"-s -w -X github.com/prometheus/common/version.Version={c.version.removeprefix('v')}"
-    _go(["build", "-v", "-trimpath", "-ldflags", ldflags, "-o", str(c.binary()), "k8s.io/kube-state-metrics/v2"],
-        cwd=src, label=c.name, log=log)
+    _build_wrapped(c, log, "k8s.io/kube-state-metrics/v2",
+                   f"-s -w -X github.com/prometheus/common/version.Version={c.version.removeprefix('v')}")
+
+
+def _build_kustomize(c: Component, log: Path) -> None:
+    # Renders deploy/ (kustomize base and overlays) in the tests, as `kubectl apply -k` would.
+    _build_wrapped(c, log, "sigs.k8s.io/kustomize/kustomize/v5")
 
 
 KUBERNETES = Component(
@@ -210,7 +211,10 @@ KUBERNETES = Component(
 ETCD = Component("etcd", versions.ETCD, ("etcd",), _build_etcd)
 KWOK = Component("kwok", versions.KWOK, ("kwok",), _build_kwok, extra_files=("kwok.yaml",))
 KSM = Component("kube-state-metrics", versions.KUBE_STATE_METRICS, ("kube-state-metrics",), _build_ksm)
-COMPONENTS = (ETCD, KWOK, KSM, KUBERNETES)
+KUSTOMIZE = Component("kustomize", versions.KUSTOMIZE, ("kustomize",), _build_kustomize)
+COMPONENTS = (ETCD, KWOK, KSM, KUSTOMIZE, KUBERNETES)
+# What ControlPlane.start() needs; the others are tools the tests run.
+CONTROL_PLANE = (ETCD, KWOK, KUBERNETES)
 
 
 def build(only: list[str] | None = None) -> None:
