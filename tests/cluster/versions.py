@@ -11,3 +11,5 @@ KUBERNETES_STAGING = "v0." + KUBERNETES.removeprefix("v1.")
 ETCD = "v3.7.3"
 KWOK = "v0.8.0"
 KUBE_STATE_METRICS = "v2.20.0"
+# Renders deploy/ like `kubectl apply -k`; the newest v5 release that builds with go 1.26 (v5.8.3 needs 1.27).
+KUSTOMIZE = "v5.8.2"
