@@ -11,7 +11,7 @@ build-cluster:
 
 lint:
 	ruff check ksm_py tests $(wildcard bench)
-	mypy
+	mypy ksm_py $(wildcard bench)
 
 # Everything: unit, table, golden, e2e against the local control plane, Prometheus, benchmarks smoke.
 test: install build-cluster lint
