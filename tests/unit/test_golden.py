@@ -1,0 +1,22 @@
+"""The external conformance check: 250 upstream golden cases through ``ksm-py render``.
+
+Skipped when the shared corpus is not beside the checkout; the table tests stand on their own.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RUNNER = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "run-golden.py"
+
+
+@pytest.mark.skipif(not RUNNER.exists(), reason=f"conformance corpus not found at {RUNNER}")
+def test_all_golden_cases_pass() -> None:
+    result = subprocess.run([sys.executable, str(RUNNER), "-j", "2", "-v"], capture_output=True, text=True,
+                            timeout=900)
+    last = result.stdout.strip().splitlines()[-1]
+    assert last == "golden: 250/250 cases pass (100.0%)", result.stdout[-4000:]
