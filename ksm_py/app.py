@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import re
 import signal
 from typing import Any, Callable, Iterable, Protocol
@@ -20,7 +21,7 @@ from .kube.reflector import Reflector, ReflectorSettings, Sink
 from .options import Options
 from .server import MainApp, TelemetryApp
 from .sharding import ShardState
-from .store import MetricsStore
+from .store import CompiledResource, MetricsStore
 from .telemetry import ReflectorStateCollector, Telemetry
 from .webconfig import WebConfigError
 from .webconfig import load as load_web_config
@@ -39,6 +40,8 @@ class ExtraWatch:
     # Called once per namespace store (None = all namespaces) to make the sink to feed.
     sink: Callable[[str | None], Sink]
     metadata_only: bool = False
+    # The objects' kind, to feed files to the sink offline (``ksm-py render``).
+    kind: str = ""
 
 
 class Extension(Protocol):
@@ -61,6 +64,17 @@ def field_selector(options: Options, resource: str, namespaced: bool) -> str:
     return ",".join(parts)
 
 
+def _test_knobs() -> dict[str, Any]:
+    """Hidden, test-only settings (tests/chaos): small LIST pages so a list spans many requests,
+    a short watch read timeout so a stalled stream is detected in seconds."""
+    knobs: dict[str, Any] = {}
+    if os.environ.get("KSM_PY_LIST_PAGE_SIZE"):
+        knobs["page_size"] = max(1, int(os.environ["KSM_PY_LIST_PAGE_SIZE"]))
+    if os.environ.get("KSM_PY_WATCH_READ_TIMEOUT"):
+        knobs["read_timeout"] = max(0.5, float(os.environ["KSM_PY_WATCH_READ_TIMEOUT"]))
+    return knobs
+
+
 class Exporter:
     def __init__(self, options: Options, client: KubeClient, settings: ReflectorSettings | None = None,
                  extensions: Iterable[Extension] = ()) -> None:
@@ -70,7 +84,7 @@ class Exporter:
         self.shards = ShardState(options.shard, options.total_shards)
         self.telemetry.set_sharding(options.shard, options.total_shards)
         self.settings = settings or ReflectorSettings(use_apiserver_cache=options.use_apiserver_cache,
-                                                      object_limit=options.object_limit)
+                                                      object_limit=options.object_limit, **_test_knobs())
         self.extensions = list(extensions)
         self.writers: list[ResourceWriter] = []
         self.reflectors: list[Reflector] = []
@@ -111,18 +125,76 @@ class Exporter:
             self.writers.extend(ext.writers())
         self.writers.sort(key=lambda w: w.name)
         self.telemetry.track(ReflectorStateCollector(self._reflector_rows))
+        # Resources added and removed at runtime (custom resources): name -> their reflectors.
+        self._dynamic: dict[str, list[Reflector]] = {}
+        self._running: dict[int, gevent.Greenlet] = {}
+        self._apps: list[MainApp] = []
+        self._started = False
+        for ext in self.extensions:
+            bind = getattr(ext, "bind", None)  # optional: extensions that add resources at runtime
+            if bind is not None:
+                bind(self)
 
-    def _reflector_rows(self) -> list[tuple[str, str, bool, float, int]]:
+    def _reflector_rows(self) -> list[tuple[str, str, bool, float, int, bool]]:
         counts: dict[int, int] = {}
         for ref, store in self._stores:
             counts[id(ref)] = counts.get(id(ref), 0) + len(store)
-        return [(r.name, r.namespace or "", r.synced, r.last_sync, counts.get(id(r), 0)) for r in self.reflectors]
+        return [(r.name, r.namespace or "", r.synced, r.last_sync, counts.get(id(r), 0), r.watching)
+                for r in self.reflectors]
 
     def ready(self) -> bool:
         return all(r.synced for r in self.reflectors)
 
     def start_reflectors(self) -> None:
-        self.greenlets = [gevent.spawn(r.run) for r in self.reflectors]
+        self._running = {}
+        self.greenlets = [self._spawn(r) for r in self.reflectors]
+        self._started = True
+
+    def _spawn(self, reflector: Reflector) -> gevent.Greenlet:
+        greenlet = gevent.spawn(reflector.run)
+        self._running[id(reflector)] = greenlet
+        return greenlet
+
+    def add_resource(self, compiled: CompiledResource, api: ApiResource) -> None:
+        """Serve a resource found at runtime (a custom resource): stores, list/watches, writer."""
+        self.remove_resource(compiled.name)
+        namespaces = list(self.options.namespaces) if api.namespaced and self.options.namespaces else [None]
+        stores, refs = [], []
+        for ns in namespaces:
+            store = MetricsStore(compiled)
+            ref = Reflector(self.client, api, [store], name=compiled.name, namespace=ns,
+                            field_selector=field_selector(self.options, compiled.name, api.namespaced),
+                            keep=self.shards.keep, settings=self.settings, stats=self.telemetry)
+            stores.append(store)
+            refs.append(ref)
+            self.reflectors.append(ref)
+            self._stores.append((ref, store))
+        self._dynamic[compiled.name] = refs
+        self.writers.append(ResourceWriter(compiled, stores))
+        self.writers.sort(key=lambda w: w.name)
+        self._publish_writers()
+        if self._started:
+            self.greenlets.extend(self._spawn(ref) for ref in refs)
+
+    def remove_resource(self, name: str) -> None:
+        """Stop serving a resource added with ``add_resource`` (its series disappear at once)."""
+        refs = self._dynamic.pop(name, None)
+        if refs is None:
+            return
+        for ref in refs:
+            ref.stop()
+            greenlet = self._running.pop(id(ref), None)
+            if greenlet is not None:
+                greenlet.kill(block=False)
+                self.greenlets = [g for g in self.greenlets if g is not greenlet]
+        self.reflectors = [r for r in self.reflectors if all(r is not x for x in refs)]
+        self._stores = [(r, s) for r, s in self._stores if all(r is not x for x in refs)]
+        self.writers = [w for w in self.writers if w.name != name]
+        self._publish_writers()
+
+    def _publish_writers(self) -> None:
+        for app in self._apps:
+            app.writers = list(self.writers)
 
     def reshard(self, shard: int, total: int) -> None:
         """Apply a new shard assignment: every reflector lists again with the new filter."""
@@ -141,8 +213,10 @@ class Exporter:
         routes: dict[str, WSGIApp] = {}
         for ext in self.extensions:
             routes.update(ext.routes())
-        return MainApp(self.writers, livez=self.client.livez, telemetry=self.telemetry,
-                       enable_gzip=self.options.enable_gzip_encoding, routes=routes)
+        app = MainApp(self.writers, livez=self.client.livez, telemetry=self.telemetry,
+                      enable_gzip=self.options.enable_gzip_encoding, routes=routes)
+        self._apps.append(app)
+        return app
 
     def telemetry_app(self) -> TelemetryApp:
         return TelemetryApp(self.telemetry, ready=self.ready)
@@ -200,8 +274,23 @@ def _listen_address(host: str, port: int) -> tuple[str, int]:
 
 
 def build_extensions(options: Options) -> list[Extension]:
-    """Extensions enabled by --resources (topology, events), when their modules exist."""
-    return []
+    """Extensions enabled by --resources (topology, events)."""
+    extensions: list[Extension] = []
+    if "events" in options.resources:
+        from .events import EventsExtension
+
+        extensions.append(EventsExtension(options))
+    if "topology" in options.resources:
+        from .topology.extension import TopologyExtension
+
+        extensions.append(TopologyExtension(options))
+    if options.custom_resource_state_config or options.custom_resource_state_config_file:
+        from .customresourcestate import CustomResourceState, load_config
+
+        config = load_config(options)
+        if config is not None:
+            extensions.append(CustomResourceState(options, config))
+    return extensions
 
 
 def run(options: Options) -> int:

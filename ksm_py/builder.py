@@ -8,7 +8,7 @@ from typing import Callable
 
 from .families import RESOURCES
 from .families._dsl import Allowlists, Family, Resource
-from .options import Options
+from .options import EXTENSION_RESOURCES, Options
 from .store import CompiledResource
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ def compile_resources(options: Options,
     enabled = family_filter(options)
     out = []
     for name in sorted(set(options.resources)):
+        if name in EXTENSION_RESOURCES:
+            continue  # served by an extension (app.build_extensions), not a KSM family module
         resource = RESOURCES.get(name)
         if resource is None:
             logger.warning("resource %s is not implemented yet; skipping it", name)

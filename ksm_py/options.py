@@ -7,8 +7,8 @@ import dataclasses
 import re
 from typing import Any, Sequence
 
-# Every --resources key of kube-state-metrics v2.20, and the 32 enabled by default.
-ALL_RESOURCES = (
+# Every --resources key of kube-state-metrics v2.20 (32 of them enabled by default).
+KSM_RESOURCES = (
     "certificatesigningrequests", "clusterrolebindings", "clusterroles", "configmaps", "cronjobs",
     "daemonsets", "deployments", "endpoints", "endpointslices", "horizontalpodautoscalers",
     "ingressclasses", "ingresses", "jobs", "leases", "limitranges", "mutatingadmissionpolicies",
@@ -19,6 +19,10 @@ ALL_RESOURCES = (
     "storageclasses", "validatingadmissionpolicies", "validatingadmissionpolicybindings",
     "validatingwebhookconfigurations", "volumeattachments",
 )
+# ksm-py's own keys, served by extensions (``app.build_extensions``), both enabled by default;
+# a --resources list without them serves exactly what kube-state-metrics serves.
+EXTENSION_RESOURCES = ("events", "topology")
+ALL_RESOURCES = tuple(sorted(KSM_RESOURCES + EXTENSION_RESOURCES))
 NOT_DEFAULT = {"clusterrolebindings", "clusterroles", "endpoints", "ingressclasses", "rolebindings", "roles",
                "serviceaccounts"}
 DEFAULT_RESOURCES = tuple(r for r in ALL_RESOURCES if r not in NOT_DEFAULT)
@@ -60,6 +64,7 @@ class Options:
     custom_resource_state_only: bool = False
     continue_without_custom_resource_state_config_file: bool = False
     log_level: str = "info"
+    topology_cluster_name: str = "kubernetes"
 
 
 def csv(value: str) -> list[str]:
@@ -151,6 +156,8 @@ def add_filter_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metric-opt-in-list", action="append", default=[], help="Comma-separated list of metrics which are opt-in and not enabled by default.")
     p.add_argument("--metric-labels-allowlist", default="", help="Comma-separated list of additional Kubernetes label keys per resource, e.g. 'pods=[app,team],namespaces=[*]'.")
     p.add_argument("--metric-annotations-allowlist", default="", help="Comma-separated list of Kubernetes annotation keys per resource, e.g. 'pods=[kubernetes.io/created-by]'.")
+    p.add_argument("--topology-cluster-name", default="kubernetes",
+                   help="Name of the cluster component of the topology (kube_topology_component{type=\"cluster\"}).")
 
 
 def options_from_args(args: argparse.Namespace) -> Options:
@@ -186,7 +193,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
             setattr(o, attr, value)
     for name in ("pod", "pod_namespace", "node", "track_unscheduled_pods", "object_limit", "tls_config", "config",
                  "custom_resource_state_config", "custom_resource_state_config_file", "custom_resource_state_only",
-                 "continue_without_custom_resource_state_config_file"):
+                 "continue_without_custom_resource_state_config_file", "topology_cluster_name"):
         if hasattr(args, name):
             setattr(o, name, getattr(args, name))
     if hasattr(args, "total_shards"):
@@ -197,6 +204,12 @@ def options_from_args(args: argparse.Namespace) -> Options:
         o.log_level = args.log_level
     if o.config:
         apply_config_file(o, o.config)
+    if o.custom_resource_state_only:
+        o.resources = []  # upstream: only Custom Resource State metrics, whatever --resources says
+    if o.custom_resource_state_config or o.custom_resource_state_config_file:
+        from .customresourcestate import load_config
+
+        load_config(o)  # a configuration that cannot be read or compiled fails now, naming the flag
     validate(o)
     return o
 

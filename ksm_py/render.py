@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, cast
 
 import yaml
 
 from .exposition import ResourceWriter, render_body
 from .families._dsl import Body
-from .options import Options
+from .options import EXTENSION_RESOURCES, Options
 from .store import CompiledResource, MetricsStore
 
 
@@ -38,29 +38,60 @@ def _flatten(doc: Any, path: Path) -> Iterator[Body]:
     yield doc
 
 
-def build_writers(compiled: list[CompiledResource], options: Options, objects: Iterable[Body]) -> list[ResourceWriter]:
-    """One store per namespace in --namespaces (flag order), as the live exporter has."""
+def _by_kind(objects: Iterable[Body]) -> dict[tuple[str, str], list[Body]]:
     by_kind: dict[tuple[str, str], list[Body]] = {}
     for obj in objects:
         by_kind.setdefault((str(obj.get("apiVersion", "")), str(obj.get("kind", ""))), []).append(obj)
+    return by_kind
+
+
+def _per_namespace(objs: list[Body], namespaced: bool, options: Options) -> list[tuple[str | None, list[Body]]]:
+    """The objects each list/watch would see: one per namespace in --namespaces (flag order)."""
+    def ns(o: Body) -> Any:
+        return (o.get("metadata") or {}).get("namespace")
+    if namespaced and options.namespaces:
+        return [(n, [o for o in objs if ns(o) == n]) for n in options.namespaces]
+    denied = set(options.namespaces_denylist) if namespaced else set()
+    return [(None, [o for o in objs if ns(o) not in denied])]
+
+
+def build_writers(compiled: list[CompiledResource], options: Options, objects: Iterable[Body]) -> list[ResourceWriter]:
+    """One store per namespace in --namespaces (flag order), as the live exporter has."""
+    by_kind = _by_kind(objects)
     writers = []
     for c in compiled:
         r = c.resource
-        objs = by_kind.get((r.api_version, r.kind), [])
-        if r.namespaced and options.namespaces:
-            stores = []
-            for ns in options.namespaces:
-                store = MetricsStore(c)
-                store.replace(o for o in objs if (o.get("metadata") or {}).get("namespace") == ns)
-                stores.append(store)
-        else:
+        stores = []
+        for _, objs in _per_namespace(by_kind.get((r.api_version, r.kind), []), r.namespaced, options):
             store = MetricsStore(c)
-            denied = set(options.namespaces_denylist) if r.namespaced else set()
-            store.replace(o for o in objs if (o.get("metadata") or {}).get("namespace") not in denied)
-            stores = [store]
+            store.replace(objs)
+            stores.append(store)
         writers.append(ResourceWriter(c, stores))
     return writers
 
 
+def extension_writers(options: Options, objects: Iterable[Body]) -> list[ResourceWriter]:
+    """The writers of the extensions --resources enables (topology, events), fed the objects."""
+    if not set(options.resources) & set(EXTENSION_RESOURCES):
+        return []
+    from .app import build_extensions
+
+    by_kind = _by_kind(objects)
+    writers = []
+    for ext in build_extensions(options):
+        for watch in ext.watches(options):
+            api = watch.api
+            api_version = f"{api.group}/{api.version}" if api.group else api.version
+            for ns, objs in _per_namespace(by_kind.get((api_version, watch.kind), []), api.namespaced, options):
+                replacement = watch.sink(ns).replacement()
+                for obj in objs:
+                    replacement.add(cast(dict[str, Any], obj))  # objects from files are plain dicts
+                replacement.commit()
+        writers += ext.writers()
+    return writers
+
+
 def render(compiled: list[CompiledResource], options: Options, paths: Iterable[Path]) -> bytes:
-    return render_body(build_writers(compiled, options, load_objects(paths)))
+    objects = list(load_objects(paths))
+    writers = build_writers(compiled, options, objects) + extension_writers(options, objects)
+    return render_body(sorted(writers, key=lambda w: w.name))

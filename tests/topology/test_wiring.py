@@ -1,0 +1,112 @@
+"""``topology`` and ``events`` as --resources keys: defaults, extension wiring, shared watches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ksm_py.app import Exporter, build_extensions
+from ksm_py.builder import compile_resources
+from ksm_py.events import EventsExtension
+from ksm_py.kube.reflector import Reflector
+from ksm_py.options import (
+    ALL_RESOURCES,
+    DEFAULT_RESOURCES,
+    KSM_RESOURCES,
+    OptionError,
+    Options,
+    build_parser,
+    options_from_args,
+)
+from ksm_py.render import extension_writers, render
+from ksm_py.topology.extension import TopologyExtension
+from ksm_py.topology.graph import TopologySink
+
+from ._util import obj, pod
+
+
+def parse(*argv: str) -> Options:
+    return options_from_args(build_parser().parse_args(list(argv)))
+
+
+def test_keys() -> None:
+    assert len(KSM_RESOURCES) == 39
+    assert set(ALL_RESOURCES) == set(KSM_RESOURCES) | {"events", "topology"}
+    assert len(DEFAULT_RESOURCES) == 32 + 2 and {"events", "topology"} <= set(DEFAULT_RESOURCES)
+    assert {"events", "topology"} <= set(parse().resources)
+    assert parse("--resources=pods,topology").resources == ["pods", "topology"]
+    with pytest.raises(OptionError):
+        parse("--resources=pods,topologies")
+
+
+def test_cluster_name_flag() -> None:
+    assert parse().topology_cluster_name == "kubernetes"
+    assert parse("--topology-cluster-name=prod").topology_cluster_name == "prod"
+
+
+def test_extensions_follow_resources() -> None:
+    assert [type(e) for e in build_extensions(parse())] == [EventsExtension, TopologyExtension]
+    assert [type(e) for e in build_extensions(parse("--resources=pods,events"))] == [EventsExtension]
+    assert build_extensions(parse("--resources=pods,nodes")) == []
+    # The KSM families ignore the extension keys.
+    assert [c.name for c in compile_resources(parse("--resources=pods,events,topology"))] == ["pods"]
+
+
+def test_ksm_only_render_is_untouched(tmp_path: Path) -> None:
+    """Without the extension keys nothing is added: the output is kube-state-metrics' own."""
+    f = tmp_path / "objs.yaml"
+    import yaml
+
+    f.write_text(yaml.safe_dump_all([pod("p", node="n1"), obj("v1", "Node", "n1", None)]))
+    ksm = parse("--resources=pods,nodes")
+    assert extension_writers(ksm, []) == []
+    plain = render(compile_resources(ksm), ksm, [f])
+    assert b"kube_topology" not in plain and b"kube_event" not in plain
+    both = parse("--resources=pods,nodes,topology")
+    with_topology = render(compile_resources(both), both, [f])
+    # The KSM part is the same bytes, the topology families come after (sorted resource order).
+    assert with_topology.startswith(plain) and b"kube_topology_component{" in with_topology[len(plain):]
+
+
+class _NoClient:
+    def livez(self) -> bool:
+        return True
+
+
+def _reflectors(exporter: Exporter) -> dict[str, Reflector]:
+    by_name = {r.name: r for r in exporter.reflectors}
+    assert len(by_name) == len(exporter.reflectors), "a resource is listed/watched twice"
+    return by_name
+
+
+def test_exporter_shares_one_watch_per_kind() -> None:
+    options = parse("--resources=pods,secrets,events,topology")
+    exporter = Exporter(options, _NoClient(), extensions=build_extensions(options))  # type: ignore[arg-type]
+    refs = _reflectors(exporter)
+    assert {"pods", "secrets", "configmaps", "endpointslices", "events", "volumeattachments"} <= set(refs)
+    assert len(refs["pods"].sinks) == 2 and any(isinstance(s, TopologySink) for s in refs["pods"].sinks)
+    assert refs["secrets"].metadata_only is False  # kube_secret_type needs the whole object
+    assert refs["configmaps"].metadata_only is True
+    assert [w.name for w in exporter.writers] == ["events", "pods", "secrets", "topology"]
+    assert "/topology" in exporter.main_app().routes
+
+
+def test_topology_alone_reads_secrets_as_metadata_only() -> None:
+    options = parse("--resources=topology")
+    exporter = Exporter(options, _NoClient(), extensions=build_extensions(options))  # type: ignore[arg-type]
+    refs = _reflectors(exporter)
+    assert refs["secrets"].metadata_only is True and refs["configmaps"].metadata_only is True
+    assert refs["pods"].metadata_only is False
+
+
+def test_namespaces_flag_makes_one_sink_per_namespace() -> None:
+    options = parse("--resources=topology", "--namespaces=a,b")
+    exporter = Exporter(options, _NoClient(), extensions=build_extensions(options))  # type: ignore[arg-type]
+    pods = [r for r in exporter.reflectors if r.name == "pods"]
+    nodes = [r for r in exporter.reflectors if r.name == "nodes"]
+    assert sorted(str(r.namespace) for r in pods) == ["a", "b"] and [r.namespace for r in nodes] == [None]
+    writer: Any = next(w for w in exporter.writers if w.name == "topology")
+    sinks = [s for r in (*pods, *nodes) for s in r.sinks if isinstance(s, TopologySink)]
+    assert len(sinks) == 3 and all(any(s.store is store for store in writer.stores) for s in sinks)
