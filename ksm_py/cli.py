@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from . import bridge
 from .options import OptionError, Options, add_filter_flags, build_parser, options_from_args
 
 
@@ -52,7 +53,12 @@ def serve_main(argv: Sequence[str]) -> int:
     return run(options)
 
 
-SUBCOMMANDS = {"render": render_main}
+def families_main(argv: Sequence[str]) -> int:
+    from .catalog import main as catalog_main
+    return catalog_main(argv)
+
+
+SUBCOMMANDS = {"render": render_main, "families": families_main, "stackstate-bridge": bridge.main}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
