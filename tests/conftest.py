@@ -52,7 +52,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if external:
         yield ExternalCluster(Path(external), workdir)
         return
-    plane = ControlPlane(workdir, nodes=3)
+    # kwok plays only the annotated nodes it is given (all of add_nodes()'), so a test can add a
+    # Node that stays NotReady (tests/e2e/test_prometheus.py).
+    plane = ControlPlane(workdir, nodes=3, manage_all_nodes=False)
     try:
         plane.start()
     except ClusterUnavailable as e:

@@ -71,6 +71,11 @@ def kubeconfig_yaml(server: str, ca_pem: bytes, user: dict[str, str], user_name:
     })
 
 
+# The annotation every harness node carries; with ``manage_all_nodes=False`` kwok plays only the
+# nodes that have it, so a test can add a Node nobody heartbeats (it stays NotReady).
+KWOK_NODE_ANNOTATION = ("kwok.x-k8s.io/node", "fake")
+
+
 def kwok_node(name: str, index: int) -> dict[str, Any]:
     resources = {"cpu": "32", "memory": "256Gi", "pods": "250", "ephemeral-storage": "100Gi"}
     return {
@@ -79,7 +84,7 @@ def kwok_node(name: str, index: int) -> dict[str, Any]:
             "name": name,
             "labels": {"type": "kwok", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
                        "kubernetes.io/arch": "amd64", "node-role.kubernetes.io/agent": ""},
-            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "annotations": {KWOK_NODE_ANNOTATION[0]: KWOK_NODE_ANNOTATION[1], "node.alpha.kubernetes.io/ttl": "0"},
         },
         # kwok assigns pod IPs from the node's podCIDR; keep them clear of the service range.
         "spec": {"podCIDR": f"10.{128 + index // 256}.{index % 256}.0/24"},
@@ -90,10 +95,14 @@ def kwok_node(name: str, index: int) -> dict[str, Any]:
 class ControlPlane:
     """One local cluster. ``start()`` blocks until the API is ready and the nodes are Ready."""
 
-    def __init__(self, workdir: Path, *, nodes: int = 3, scale: bool = False, bound_to_parent: bool = True) -> None:
+    def __init__(self, workdir: Path, *, nodes: int = 3, scale: bool = False, bound_to_parent: bool = True,
+                 manage_all_nodes: bool = True) -> None:
         self.workdir = workdir
         self.nodes = nodes
         self.scale = scale
+        # False: kwok manages only the nodes annotated with KWOK_NODE_ANNOTATION (every node
+        # add_nodes() creates), so other Nodes are left without heartbeats.
+        self.manage_all_nodes = manage_all_nodes
         self.bound_to_parent = bound_to_parent
         self.pki = PKI(workdir / "pki")
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -103,7 +112,7 @@ class ControlPlane:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
-        missing = [c.name for c in build.COMPONENTS if c.name != "kube-state-metrics" and not c.is_built()]
+        missing = [c.name for c in build.CONTROL_PLANE if not c.is_built()]
         if missing:
             raise ClusterUnavailable(f"not built: {', '.join(missing)}; run `python -m tests.cluster build`")
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -300,7 +309,9 @@ class ControlPlane:
             *stages]))
         self._spawn("kwok", [
             str(build.KWOK.binary()), f"--kubeconfig={self.admin_kubeconfig}",
-            f"--config={config}", "--manage-all-nodes=true",
+            f"--config={config}",
+            "--manage-all-nodes=true" if self.manage_all_nodes
+            else "--manage-nodes-with-annotation-selector={}={}".format(*KWOK_NODE_ANNOTATION),
             "--node-ip=10.255.0.1", "--node-lease-duration-seconds=40",
         ])
 
@@ -327,7 +338,13 @@ class ControlPlane:
 
     # -- storage --------------------------------------------------------------------------------
     def compact_etcd(self) -> int:
-        """Compact etcd up to its current revision so older resourceVersions answer 410 Gone."""
+        """Compact etcd up to its current revision so older resourceVersions answer 410 Gone.
+
+        Like kube-apiserver's own compactor, the revision is also written to ``compact_rev_key``:
+        the apiserver watches that key and drops its watch-cache list snapshots older than the
+        revision within ~15 s, so continue tokens issued before then expire too (410) without
+        a restart. A watch from an old resourceVersion needs an apiserver restart as well (its
+        watch cache keeps the event history)."""
         base = f"http://127.0.0.1:{self.ports['etcd']}"
 
         def post(path: str, body: dict[str, Any]) -> Any:
@@ -335,6 +352,8 @@ class ControlPlane:
             with urllib.request.urlopen(req, timeout=10) as r:
                 return json.loads(r.read())
         revision = int(post("/v3/maintenance/status", {})["header"]["revision"])
+        post("/v3/kv/put", {"key": base64.b64encode(b"compact_rev_key").decode(),
+                            "value": base64.b64encode(str(revision).encode()).decode()})
         post("/v3/kv/compaction", {"revision": revision, "physical": True})
         return revision
 
@@ -354,6 +373,12 @@ def restricted_kubeconfig(rest: Rest, admin_kubeconfig: Path, cluster_role: Path
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role["metadata"]["name"]},
         "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
     })
+    return service_account_kubeconfig(rest, admin_kubeconfig, name=name, namespace=namespace, path=path)
+
+
+def service_account_kubeconfig(rest: Rest, admin_kubeconfig: Path, *, name: str, namespace: str,
+                               path: Path) -> Path:
+    """A kubeconfig for an existing ServiceAccount, with a TokenRequest token (what its pods would mount)."""
     token = rest.request("POST", f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token", {
         "apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
         "spec": {"expirationSeconds": 86400},

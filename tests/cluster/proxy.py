@@ -1,7 +1,8 @@
 """A TCP proxy on loopback for fault injection between ksm-py and the API server.
 
 It forwards bytes unchanged (TLS passes through), and on demand refuses new connections,
-cuts every open connection, stalls them (stops forwarding without closing) or delays them.
+cuts every open connection (optionally in the middle of a server answer), stalls them (stops
+forwarding without closing) or delays them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class FaultProxy:
         self.connections_total = 0
         self._conns: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._split_next = False
+        self._split_done = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._accept_loop, daemon=True)
         self._thread.start()
@@ -65,6 +68,11 @@ class FaultProxy:
                         return
                     if self.delay:
                         time.sleep(self.delay)
+                    if s is b and self._take_split() and len(data) > 1:
+                        peers[s].sendall(data[:len(data) // 2])
+                        self.cut()
+                        self._split_done.set()
+                        return
                     peers[s].sendall(data)
         except OSError:
             return
@@ -86,6 +94,22 @@ class FaultProxy:
                 s.shutdown(socket.SHUT_RDWR)
                 s.close()
         return len(conns) // 2
+
+    def _take_split(self) -> bool:
+        with self._lock:
+            split, self._split_next = self._split_next, False
+            return split
+
+    def cut_mid_stream(self, timeout: float = 10) -> bool:
+        """Forward only the first half of the next chunk the server sends (for a watch: mid-event,
+        mid-TLS-record), then reset every connection. False if no server bytes came in time."""
+        self._split_done.clear()
+        with self._lock:
+            self._split_next = True
+        done = self._split_done.wait(timeout)
+        with self._lock:
+            self._split_next = False
+        return done
 
     def refuse(self) -> None:
         self.refusing = True

@@ -13,3 +13,6 @@ KWOK = "v0.8.0"
 KUBE_STATE_METRICS = "v2.20.0"
 # Renders deploy/ like `kubectl apply -k`; the newest v5 release that builds with go 1.26 (v5.8.3 needs 1.27).
 KUSTOMIZE = "v5.8.2"
+# Prometheus with Kubernetes service discovery (Debian's 2.42 package is built without it), as the
+# Go module github.com/prometheus/prometheus, which numbers release 3.16.0 as v0.316.0.
+PROMETHEUS = "v0.316.0"

@@ -1,0 +1,21 @@
+# ksm-py: the package and its dependencies on a slim Python, run as nobody (uid/gid 65534).
+#   docker build -t ghcr.io/ksm-py/ksm-py:0.1.0 .
+#   docker run --rm -p 8080:8080 -p 8081:8081 ghcr.io/ksm-py/ksm-py:0.1.0 --kubeconfig=/kubeconfig
+# deploy/ runs it with a read-only root filesystem and no capabilities.
+FROM python:3.11-slim
+
+ENV PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY ksm_py ./ksm_py
+# Only the package (no test extras); bytecode is compiled here, as the root filesystem is read-only later.
+RUN pip install --no-cache-dir . \
+    && rm -rf /src
+
+WORKDIR /
+ENV PYTHONDONTWRITEBYTECODE=1
+USER 65534:65534
+EXPOSE 8080 8081
+ENTRYPOINT ["ksm-py"]
