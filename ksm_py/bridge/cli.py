@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
+from ..event_categories import ACTIVITIES, ALERTS, CHANGES, OTHERS
 from .bridge import Bridge, PrintSender, Sender
-from .events import ACTIVITIES, ALERTS, CHANGES, OTHERS, EventMapper, EventSink
+from .events import EventMapper, EventSink
 from .intake import IntakeClient, RedactingFilter, Redactor
 from .sources import JsonSource, MetricsSource
 from .stackstate import Mapper

@@ -18,35 +18,10 @@ from typing import Any, Callable, Mapping, Protocol
 
 from cachetools import TTLCache
 
+from ..event_categories import category, count
 from .stackstate import CLUSTER_TYPE, Urns
 
 logger = logging.getLogger(__name__)
-
-ALERTS, CHANGES, ACTIVITIES, OTHERS = "Alerts", "Changes", "Activities", "Others"
-
-# The current agent table (docs/stackstate.md 3.1, kubernetes_event_mapper.go DefaultEventCategoriesMap).
-DEFAULT_CATEGORIES: dict[str, str] = {
-    **dict.fromkeys((
-        "Created", "ExceededGracePeriod", "Killing", "Preempting", "Started", "Pulling", "Pulled", "NodeReady",
-        "NodeNotReady", "NodeSchedulable", "Starting", "Rebooted", "VolumeResizeSuccessful",
-        "FileSystemResizeSuccessful", "SuccessfulAttachVolume", "SuccessfulMountVolume", "ContainerGCFailed",
-        "ImageGCFailed", "NodeAllocatableEnforced", "Completed", "NoPods", "SawCompletedJob", "ScalingReplicaSet",
-        "Scheduled", "SuccessfulCreate", "SuccessfulDelete", "SuccessfulRescale", "EnsuringLoadBalancer",
-        "BuildStarted", "ScaleDown", "BuildCompleted", "OperationStarted", "OperationCompleted", "Running",
-        "ProvisioningSucceeded", "Succeeded", "DeletingNode", "RemovingNode", "ReplicationControllerScaled",
-        "AllRequirementsMet", "InstallSucceeded", "TriggeredScaleUp", "EvictedByVPA", "ScaleUp", "ScaledUpGroup",
-        "ScaleDownEmpty", "CREATE", "Provisioning", "ExternalProvisioning", "Resizing"), ACTIVITIES),
-    **dict.fromkeys((
-        "BackOff", "NotTriggerScaleUp", "FailedComputeMetricsReplicas", "FailedRescale", "NodeNotSchedulable",
-        "DetectedUnhealthy", "ConnectivityRestored", "BuildFailed", "NeedsReinstall", "NodeHasInsufficientMemory"),
-        ALERTS),
-    **dict.fromkeys((
-        "SandboxChanged", "AddedInterface", "DeploymentCreated", "ResourceUpdated", "Updated", "Deleted",
-        "DeletingLoadBalancer", "CreatedSCCRanges", "UpdatedLoadBalancer", "RELOAD"), CHANGES),
-    **dict.fromkeys((
-        "DesiredReplicasComputed", "WaitForFirstConsumer", "Pending", "Inject", "JobAlreadyActive", "InstallWaiting"),
-        OTHERS),
-}
 
 _CONTAINER_FIELD = re.compile(r"spec\.containers\{(.*?)\}")
 Body = Mapping[str, Any]
@@ -58,21 +33,6 @@ def _map(value: Any) -> Mapping[str, Any]:
 
 def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
-
-
-def category(event_type: str, reason: str, overrides: Mapping[str, str] | None = None) -> str:
-    """A user override wins; then any Warning is an Alert; then the table; else Others."""
-    if overrides and reason in overrides:
-        return overrides[reason]
-    if event_type.lower() in ("warning", "error"):
-        return ALERTS
-    return DEFAULT_CATEGORIES.get(reason, OTHERS)
-
-
-def count(obj: Body) -> int:
-    series = _map(obj.get("series"))
-    value = series.get("count") or obj.get("deprecatedCount") or 1
-    return value if isinstance(value, int) and value > 0 else 1
 
 
 def parse_time(value: Any) -> float | None:

@@ -7,17 +7,9 @@ from typing import Any
 
 import pytest
 
-from ksm_py.bridge.events import (
-    ACTIVITIES,
-    ALERTS,
-    CHANGES,
-    DEFAULT_CATEGORIES,
-    OTHERS,
-    EventMapper,
-    EventSink,
-    category,
-    occurrence,
-)
+from ksm_py.bridge.events import EventMapper, EventSink, occurrence
+from ksm_py.event_categories import ACTIVITIES, ALERTS, CHANGES, OTHERS, category
+from ksm_py.event_categories import CATEGORIES as DEFAULT_CATEGORIES
 from ksm_py.kube.reflector import Reflector
 
 NOW = 1_700_000_000.0
@@ -66,11 +58,6 @@ def test_category_override_wins() -> None:
 def test_category_table_matches_the_agent_table() -> None:
     counts = {c: sum(1 for v in DEFAULT_CATEGORIES.values() if v == c) for c in (ACTIVITIES, ALERTS, CHANGES, OTHERS)}
     assert counts == {ACTIVITIES: 50, ALERTS: 10, CHANGES: 10, OTHERS: 6}
-
-
-def test_category_table_agrees_with_the_events_family() -> None:
-    events = pytest.importorskip("ksm_py.events")
-    assert getattr(events, "CATEGORIES", DEFAULT_CATEGORIES) == DEFAULT_CATEGORIES
 
 
 def test_mapping_matches_the_agent_shape() -> None:
