@@ -76,8 +76,9 @@ class Telemetry:
 class ReflectorStateCollector(Collector):
     """Per-resource state read at collection time from the live reflectors and stores."""
 
-    def __init__(self, rows: Callable[[], Iterable[tuple[str, str, bool, float, int]]]) -> None:
-        # rows: (resource, namespace, synced, last successful sync unix time, objects)
+    def __init__(self, rows: Callable[[], Iterable[tuple[str, str, bool, float, int]
+                                                   | tuple[str, str, bool, float, int, bool]]]) -> None:
+        # rows: (resource, namespace, synced, last sync unix time, objects[, watch connected])
         self.rows = rows
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
@@ -85,14 +86,22 @@ class ReflectorStateCollector(Collector):
                                    "1 once the resource's list/watch has completed its initial list.",
                                    labels=["resource", "namespace"])
         last = GaugeMetricFamily("ksm_py_last_sync_timestamp_seconds",
-                                 "Unix time of the last successful list or applied watch event.",
-                                 labels=["resource", "namespace"])
+                                 "Unix time the resource's data was last known current: last successful list, "
+                                 "watch (re)connection, applied watch event or bookmark (the API server sends one "
+                                 "about every minute).", labels=["resource", "namespace"])
         objects = GaugeMetricFamily("ksm_py_objects", "Objects currently held per resource store.",
                                     labels=["resource", "namespace"])
-        for resource, namespace, is_synced, last_sync, count in self.rows():
+        connected = GaugeMetricFamily("ksm_py_watch_connected",
+                                      "1 while the resource's watch stream is open, 0 while it is down (API server "
+                                      "unreachable, stalled stream, 403, relisting): the data may be stale.",
+                                      labels=["resource", "namespace"])
+        for resource, namespace, is_synced, last_sync, count, *watching in self.rows():
             synced.add_metric([resource, namespace], 1 if is_synced else 0)
             last.add_metric([resource, namespace], last_sync)
             objects.add_metric([resource, namespace], count)
+            if watching:
+                connected.add_metric([resource, namespace], 1 if watching[0] else 0)
         yield synced
         yield last
         yield objects
+        yield connected

@@ -345,13 +345,22 @@ def _next_free(name: str, n: int, used: set[str]) -> str:
     return f"{name}_conflict{n}"
 
 
-def allowlisted(kind: str, prefix: str) -> Callable[[Allowlists], FamilyFn]:
-    """Build a ``_labels`` (kind="labels") or ``_annotations`` family function."""
+# kubectl's client-side apply copies the whole object into this annotation: for a Secret or a
+# ConfigMap that is its data, which ksm-py never exports (upstream does, when allowlisted).
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def allowlisted(kind: str, prefix: str, hidden: tuple[str, ...] = ()) -> Callable[[Allowlists], FamilyFn]:
+    """Build a ``_labels`` (kind="labels") or ``_annotations`` family function; ``hidden`` keys
+    are never exported, whatever the allowlist says."""
     def build(allow: Allowlists) -> FamilyFn:
         entries = allow.labels if kind == "labels" else allow.annotations
         if not entries:
             return lambda _obj: ()
         matches = _matcher(entries)
+        if hidden:
+            allowed = matches
+            matches = lambda key: key not in hidden and allowed(key)  # noqa: E731
 
         def fn(obj: Body) -> Samples:
             yield prometheus_labels(meta(obj).get(kind) or {}, matches, prefix), 1
@@ -359,26 +368,23 @@ def allowlisted(kind: str, prefix: str) -> Callable[[Allowlists], FamilyFn]:
     return build
 
 
-def metadata_families(resource: Resource, kind_label: str, *, labels_stability: str, annotations_stability: str) -> None:
+def metadata_families(resource: Resource, kind_label: str, *, labels_stability: str, annotations_stability: str,
+                      hidden_annotations: tuple[str, ...] = ()) -> None:
     """Register ``kube_<kind>_annotations`` then ``kube_<kind>_labels`` (the common order)."""
-    resource.family_with_allowlists(
-        f"kube_{kind_label}_annotations", "Kubernetes annotations converted to Prometheus labels.",
-        stability=annotations_stability)(allowlisted("annotations", "annotation"))
-    resource.family_with_allowlists(
-        f"kube_{kind_label}_labels", "Kubernetes labels converted to Prometheus labels.",
-        stability=labels_stability)(allowlisted("labels", "label"))
+    annotations_family(resource, kind_label, annotations_stability, hidden=hidden_annotations)
+    labels_family(resource, kind_label, labels_stability)
 
 
 def labels_family(resource: Resource, kind_label: str, stability: str) -> None:
     resource.family_with_allowlists(
         f"kube_{kind_label}_labels", "Kubernetes labels converted to Prometheus labels.",
-        stability=stability)(allowlisted("labels", "label"))
+        stability=stability, labels=("label_*",))(allowlisted("labels", "label"))
 
 
-def annotations_family(resource: Resource, kind_label: str, stability: str) -> None:
+def annotations_family(resource: Resource, kind_label: str, stability: str, *, hidden: tuple[str, ...] = ()) -> None:
     resource.family_with_allowlists(
         f"kube_{kind_label}_annotations", "Kubernetes annotations converted to Prometheus labels.",
-        stability=stability)(allowlisted("annotations", "annotation"))
+        stability=stability, labels=("annotation_*",))(allowlisted("annotations", "annotation", hidden))
 
 
 # -- common shapes ----------------------------------------------------------------------------

@@ -55,18 +55,44 @@ class ApiResource:
         return f"{base}/{self.plural}"
 
 
+def _keep_kubeconfig_data_in_memory() -> None:
+    """Make the ``kubernetes`` loader put kubeconfig ``*-data`` fields (CA, client certificate and
+    key) in memfd files instead of temporary files on disk: the process writes nothing to disk,
+    and starts under a read-only root filesystem without a writable /tmp."""
+    from kubernetes.config import kube_config
+
+    if not hasattr(os, "memfd_create") or not hasattr(kube_config, "_create_temp_file_with_content"):
+        return
+    paths: dict[bytes, str] = {}
+
+    def in_memory(content: str | bytes, temp_file_path: str | None = None, force_recreate: bool = False) -> str:
+        data = content.encode() if isinstance(content, str) else bytes(content)
+        if not force_recreate and data in paths:
+            return paths[data]
+        fd = os.memfd_create("ksm-py-kubeconfig-data")  # close-on-exec; lives as long as the process
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        paths[data] = f"/proc/self/fd/{fd}"
+        return paths[data]
+
+    kube_config._create_temp_file_with_content = in_memory
+
+
 def _load_configuration(kubeconfig: str, apiserver: str) -> Any:
     from kubernetes import config as kube_config
     from kubernetes.client import Configuration
 
+    _keep_kubeconfig_data_in_memory()
     cfg = Configuration()
     if kubeconfig:
-        kube_config.load_kube_config(config_file=kubeconfig, client_configuration=cfg)
+        # persist_config=False: refreshed auth-provider tokens are never written back to the file.
+        kube_config.load_kube_config(config_file=kubeconfig, client_configuration=cfg, persist_config=False)
     elif os.environ.get("KUBERNETES_SERVICE_HOST"):
         # Installs a hook that re-reads the projected token when it rotates.
         kube_config.load_incluster_config(client_configuration=cfg)
     elif not apiserver:
-        kube_config.load_kube_config(client_configuration=cfg)
+        kube_config.load_kube_config(client_configuration=cfg, persist_config=False)
     if apiserver:
         cfg.host = apiserver
     return cfg
@@ -111,26 +137,16 @@ class KubeClient:
 
     def stream_lines(self, path: str, params: dict[str, Any], *, accept: str = ACCEPT_JSON,
                      read_timeout: float = 75) -> Iterator[bytes]:
-        """A watch: yield each newline-terminated JSON event as raw bytes until the server ends it."""
+        """A watch. Returns once the API server accepted it (raises ApiError otherwise); the iterator
+        yields each newline-terminated JSON event as raw bytes until the server ends the stream."""
         resp = self.pool.request("GET", self._url(path, params), headers=self._headers(accept),
                                  timeout=urllib3.Timeout(connect=10, read=read_timeout), preload_content=False)
-        try:
-            if resp.status >= 300:
+        if resp.status >= 300:
+            try:
                 raise ApiError(resp.status, resp.reason or "", resp.read())
-            pending = b""
-            for chunk in _chunks(resp):
-                pending += chunk
-                if b"\n" not in chunk:
-                    continue
-                *lines, pending = pending.split(b"\n")
-                for line in lines:
-                    if line.strip():
-                        yield line
-            if pending.strip():
-                yield pending
-        finally:
-            # A watch cut short can be neither drained (it may never end) nor reused.
-            resp.close()
+            finally:
+                resp.close()
+        return _lines(resp)
 
     def livez(self) -> bool:
         try:
@@ -142,6 +158,24 @@ class KubeClient:
 
     def server_version(self) -> bytes:
         return self.get("/version", timeout=10)
+
+
+def _lines(resp: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
+    try:
+        pending = b""
+        for chunk in _chunks(resp):
+            pending += chunk
+            if b"\n" not in chunk:
+                continue
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                if line.strip():
+                    yield line
+        if pending.strip():
+            yield pending
+    finally:
+        # A watch cut short can be neither drained (it may never end) nor reused.
+        resp.close()
 
 
 def _chunks(resp: urllib3.BaseHTTPResponse) -> Iterator[bytes]:

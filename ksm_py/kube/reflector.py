@@ -106,6 +106,14 @@ def malformed(obj: Body) -> str:
     return ""
 
 
+def _describe(obj: Body) -> str:
+    """An object for a log line: identity only, never annotations or data (Secrets)."""
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        return "(no metadata)"
+    return " ".join(f"{k}={str(meta[k])[:100]!r}" for k in ("namespace", "name", "uid") if meta.get(k) is not None)
+
+
 def parse_event(line: bytes) -> tuple[str, Body]:
     event = orjson.loads(line)
     if not isinstance(event, dict):
@@ -145,7 +153,11 @@ class Reflector:
         self.sleep = sleep
         self.resource_version = ""
         self.synced = False
+        # When the store was last known current: list committed, watch (re)established, event or bookmark.
         self.last_sync = 0.0
+        # True while a watch stream is open (the API server accepted it and it has not failed yet).
+        self.watching = False
+        self._accepted = False  # the last watch was accepted by the API server
         self.last_error = ""
         self._stopped = False
         self._rng = random.Random()
@@ -168,18 +180,28 @@ class Reflector:
                 backoff.reset()
             except Gone:
                 logger.info("%s: resourceVersion %s expired, listing again", self.name, self.resource_version)
+                self.stats.error(self.name, "410")
                 self.resource_version = ""
             except StreamIdle:
-                # Quiet or dead stream: resume from the last resourceVersion right away.
-                logger.debug("%s: watch idle for %.0fs, reconnecting", self.name, self.settings.read_timeout)
+                # The API server sends a bookmark about every minute, so a stream without a single
+                # byte for the read timeout is dead (stalled connection): resume from the last
+                # resourceVersion right away (the timeout itself paces the attempts).
+                self.stats.error(self.name, "StreamIdle")
+                logger.warning("%s: no bytes on the watch for %.0fs, reconnecting", self.name,
+                               self.settings.read_timeout)
             except Exception as e:  # noqa: BLE001 - every failure is retried with backoff
                 status = str(e.status) if isinstance(e, ApiError) else type(e).__name__
                 self.last_error = str(e)
                 self.stats.error(self.name, status)
+                if self._accepted:
+                    # A watch that worked and then broke (connection cut) is a first failure, not
+                    # the next one of a series: otherwise cuts hours apart add up to the 30 s cap.
+                    backoff.reset()
+                    self._accepted = False
                 delay = backoff.next()
                 if isinstance(e, ApiError) and e.status in (401, 403):
-                    logger.error("%s: %s; check the RBAC rules of this identity (list and watch on %s)",
-                                 self.name, e, self.api.plural)
+                    logger.error("%s: %s; check the RBAC rules of this identity (list and watch on %s); "
+                                 "retrying in %.1fs", self.name, e, self.api.plural, delay)
                 else:
                     logger.warning("%s: %s; retrying in %.1fs", self.name, e, delay)
                 self.sleep(delay)
@@ -243,11 +265,15 @@ class Reflector:
             "allowWatchBookmarks": "true", "timeoutSeconds": self._rng.randint(timeout, 2 * timeout - 1),
         }
         accept = ACCEPT_METADATA if self.metadata_only else ACCEPT_JSON
+        self._accepted = False
         try:
             lines = self.source.stream_lines(self.api.path(self.namespace), params, accept=accept,
                                              read_timeout=self.settings.read_timeout)
+            # Accepted: everything after resource_version will arrive on this stream.
+            self.watching = self._accepted = True
+            self.last_sync = time.time()
             self.apply(lines)
-        except (Gone, StreamIdle):
+        except Gone:
             self.stats.watch_done(self.name, True)
             raise
         except ApiError as e:
@@ -255,14 +281,16 @@ class Reflector:
             if e.status == 410:
                 raise Gone() from e
             raise
-        except Exception:
+        except Exception:  # StreamIdle included: a stalled stream is a failed watch
             self.stats.watch_done(self.name, False)
             raise
+        finally:
+            self.watching = False
         self.stats.watch_done(self.name, True)
 
     def _skip(self, obj: Body, reason: str) -> None:
         self.stats.bad_input(self.name, reason)
-        logger.warning("%s: skipping malformed object (%s): %.200r", self.name, reason, obj.get("metadata"))
+        logger.warning("%s: skipping malformed object (%s): %s", self.name, reason, _describe(obj))
 
     def _guard(self, action: Callable[[Body], None], obj: Body) -> None:
         """A sink failing on one object must not end the watch (and cause a relist loop)."""
@@ -270,7 +298,7 @@ class Reflector:
             action(obj)
         except Exception as e:  # noqa: BLE001
             self.stats.bad_input(self.name, "object rejected by a store")
-            logger.exception("%s: a store failed on %.200r: %r", self.name, obj.get("metadata"), e)
+            logger.exception("%s: a store failed on %s: %r", self.name, _describe(obj), e)
 
     def apply(self, lines: Iterable[bytes]) -> None:
         """Apply watch events in order; a malformed line is counted and skipped."""
@@ -279,7 +307,8 @@ class Reflector:
                 kind, obj = parse_event(line)
             except ValueError as e:
                 self.stats.bad_input(self.name, "malformed watch event")
-                logger.warning("%s: skipping malformed watch event (%s): %.200r", self.name, e, line)
+                # Not the line itself: it may hold a Secret's data.
+                logger.warning("%s: skipping malformed watch event (%s, %d bytes)", self.name, e, len(line))
                 continue
             if kind == "ERROR":
                 code = obj.get("code")
@@ -292,6 +321,7 @@ class Reflector:
             if kind == "BOOKMARK":
                 if rv:
                     self.resource_version = rv
+                self.last_sync = time.time()
                 continue
             if kind not in ("ADDED", "MODIFIED", "DELETED"):
                 self.stats.bad_input(self.name, f"unknown event type {kind}")

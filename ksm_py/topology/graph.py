@@ -79,7 +79,8 @@ class TopologySink:
         try:
             return self.kind.derive(obj, self.cluster)
         except Exception as e:  # noqa: BLE001 - one odd object must not stop the watch
-            logger.warning("topology of %s %r failed: %r", self.kind.resource.name, obj.get("metadata"), e)
+            # Identity only: metadata may carry Secret data in kubectl's last-applied annotation.
+            logger.warning("topology of %s %s failed: %r", self.kind.resource.name, object_key(obj), e)
             return EMPTY
 
     # -- Sink ---------------------------------------------------------------------------------

@@ -4,80 +4,29 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.cluster import build
 from tests.cluster.controlplane import ControlPlane, restricted_kubeconfig, wait_for
 from tests.cluster.proxy import FaultProxy
-from tests.conftest import CLUSTER_ROLE, Objects, Process, free_port, http_get, ksm_py_argv, wait_http_ok
+from tests.conftest import CLUSTER_ROLE, Objects
+from tests.e2e._exporter import (  # noqa: F401 - Exporter and upstream are imported from here by other tests
+    CORE,
+    Exporter,
+    deployment,
+    ksm_py,
+    limited_role,
+    ns_series,
+    pods_running,
+    proxied_kubeconfig,
+    upstream,
+)
 from tests.expo import diff, series
 
 pytestmark = pytest.mark.e2e
-
-CORE = "pods,nodes,namespaces,deployments,replicasets"
-
-
-class Exporter:
-    """A running exporter process (ksm-py or upstream) with its two ports."""
-
-    def __init__(self, spawn: Callable[..., Process], argv: list[str], kubeconfig: Path, flags: list[str],
-                 name: str) -> None:
-        self.port, self.tport = free_port(), free_port()
-        self.proc = spawn([*argv, f"--kubeconfig={kubeconfig}", "--host=127.0.0.1", f"--port={self.port}",
-                           "--telemetry-host=127.0.0.1", f"--telemetry-port={self.tport}", *flags], name=name)
-        wait_http_ok(f"http://127.0.0.1:{self.port}/healthz", proc=self.proc)
-
-    def metrics(self, headers: dict[str, str] | None = None) -> str:
-        status, _, body = http_get(f"http://127.0.0.1:{self.port}/metrics", headers)
-        assert status == 200
-        return body.decode()
-
-    def telemetry(self) -> str:
-        return http_get(f"http://127.0.0.1:{self.tport}/metrics")[2].decode()
-
-    def readyz(self) -> int:
-        return http_get(f"http://127.0.0.1:{self.tport}/readyz")[0]
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        wait_for("ksm-py /readyz", lambda: self.readyz() == 200, timeout, on_timeout=lambda: "\n" + self.proc.tail())
-
-
-def ksm_py(spawn: Callable[..., Process], kubeconfig: Path, *flags: str) -> Exporter:
-    return Exporter(spawn, ksm_py_argv(), kubeconfig, list(flags), "ksm-py")
-
-
-def upstream(spawn: Callable[..., Process], kubeconfig: Path, *flags: str) -> Exporter:
-    if not build.KSM.is_built():
-        pytest.fail("kube-state-metrics is not built: python -m tests.cluster build")
-    return Exporter(spawn, [str(build.KSM.binary())], kubeconfig, list(flags), "kube-state-metrics")
-
-
-def deployment(name: str, replicas: int) -> dict[str, Any]:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "labels": {"team": "a"}},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": labels}, "template": {
-            "metadata": {"labels": labels},
-            "spec": {"containers": [{"name": "c", "image": "registry.example/c:1",
-                                     "resources": {"requests": {"cpu": "250m", "memory": "64Mi"},
-                                                   "limits": {"memory": "1.5Gi"}}}]}}},
-    }
-
-
-def pods_running(objects: Objects, app: str, n: int) -> Callable[[], bool]:
-    def check() -> bool:
-        pods = objects.list("v1", "Pod", label_selector=f"app={app}")
-        return len(pods) == n and all(p["status"].get("phase") == "Running" for p in pods)
-    return check
-
-
-def ns_series(text: str, namespace: str) -> dict[str, str]:
-    return series(text, where=[("namespace", namespace)])
 
 
 def test_metrics_follow_create_update_delete(objects: Objects, restricted_kubeconfig_path: Path, spawn: Any) -> None:
@@ -102,19 +51,9 @@ def test_metrics_follow_create_update_delete(objects: Objects, restricted_kubeco
     ], 90)
 
 
-def _limited_role(tmp_path: Path, name: str, drop: str) -> Path:
-    role = yaml.safe_load(CLUSTER_ROLE.read_text())
-    role["metadata"]["name"] = name
-    for rule in role["rules"]:
-        rule["resources"] = [r for r in rule["resources"] if r != drop]
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(role))
-    return path
-
-
 def test_readyz_waits_for_every_resource_and_rbac_changes_recover(cluster: Any, spawn: Any, tmp_path: Path) -> None:
     """A resource the identity cannot list keeps /readyz at 503 and reports 403; granting it recovers."""
-    limited = _limited_role(tmp_path, "ksm-py-e2e-limited", drop="nodes")
+    limited = limited_role(tmp_path, "ksm-py-e2e-limited", drop="nodes")
     kubeconfig = restricted_kubeconfig(cluster.rest, cluster.admin_kubeconfig, limited, name="ksm-py-limited",
                                        namespace="kube-system", path=tmp_path / "limited.kubeconfig")
     exp = ksm_py(spawn, kubeconfig, f"--resources={CORE}")
@@ -135,20 +74,13 @@ def test_readyz_waits_for_every_resource_and_rbac_changes_recover(cluster: Any, 
     assert "kube_node_info{" in exp.metrics()
 
 
-def _proxied_kubeconfig(source: Path, proxy: FaultProxy, dest: Path) -> Path:
-    cfg = yaml.safe_load(source.read_text())
-    cfg["clusters"][0]["cluster"]["server"] = f"https://127.0.0.1:{proxy.port}"
-    dest.write_text(yaml.safe_dump(cfg))
-    return dest
-
-
 def test_410_and_apiserver_restart_leave_nothing_stale(local_plane: ControlPlane, objects: Objects,
                                                       restricted_kubeconfig_path: Path, spawn: Any,
                                                       tmp_path: Path) -> None:
     ns = objects.namespace
     proxy = FaultProxy(local_plane.ports["apiserver"])
     try:
-        exp = ksm_py(spawn, _proxied_kubeconfig(restricted_kubeconfig_path, proxy, tmp_path / "p.kubeconfig"),
+        exp = ksm_py(spawn, proxied_kubeconfig(restricted_kubeconfig_path, proxy, tmp_path / "p.kubeconfig"),
                      f"--resources={CORE}")
         exp.wait_ready()
         objects.create(deployment("keep", 2))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ksm_py.kube.client import ApiError, ApiResource
+from ksm_py.kube.client import ApiError, ApiResource, StreamIdle
 from ksm_py.kube.reflector import Backoff, Reflector, ReflectorSettings
 
 PODS = ApiResource("", "v1", "pods", True)
@@ -227,3 +227,56 @@ def test_a_store_failing_on_one_object_does_not_end_the_watch() -> None:
     assert list(sink.objects) == ["uid-fine"]
     assert ("bad", "object rejected by a store") in stats.calls
     assert not [c for c in stats.calls if c[0] == "error"]
+
+
+def _stream(*lines: bytes, then: BaseException | None = None) -> Iterator[bytes]:
+    yield from lines
+    if then is not None:
+        raise then
+
+
+def test_stalled_watch_counts_as_failed_and_resumes_from_the_last_resource_version() -> None:
+    stats = Stats()
+    sleeps: list[float] = []
+    source = FakeSource([page([pod("a", "1")], "2")],
+                        [_stream(event("ADDED", pod("b", "3")), then=StreamIdle("no bytes")), []])
+    r = reflector(source, RecordingSink(), stats, sleeps)
+    r.run(iterations=2)
+    assert ("watch", "False") in stats.calls and ("error", "StreamIdle") in stats.calls
+    assert [p["resourceVersion"] for kind, p in source.requests if kind == "watch"] == ["2", "3"]
+    assert not [s for s in sleeps if s > 0], "a stalled stream is resumed at once (the timeout paced it)"
+
+
+def test_a_watch_cut_after_it_was_accepted_restarts_the_backoff() -> None:
+    sleeps: list[float] = []
+    cut = ConnectionResetError("reset by peer")
+    source = FakeSource([page([], "1")], [_stream(event("ADDED", pod("a", str(i + 2))), then=cut) for i in range(5)])
+    reflector(source, RecordingSink(), Stats(), sleeps).run(iterations=5)
+    delays = [s for s in sleeps if s > 0]
+    # Five cuts in a row, each after a working watch: always the first step, never 30 s.
+    assert len(delays) == 5 and all(0.8 <= d <= 1.6 for d in delays), delays
+
+
+def test_watching_flag_and_last_sync_follow_the_stream() -> None:
+    seen: list[tuple[bool, float]] = []
+    r: Reflector
+
+    def lines() -> Iterator[bytes]:
+        seen.append((r.watching, r.last_sync))
+        yield event("BOOKMARK", {"metadata": {"resourceVersion": "9"}})
+        seen.append((r.watching, r.last_sync))
+
+    source = FakeSource([page([], "1")], [lines()])
+    r = reflector(source, RecordingSink())
+    r.run(iterations=1)
+    listed_at = seen[0][1]
+    assert seen[0][0] and seen[1][0], "watching while the stream is open"
+    assert seen[1][1] >= listed_at > 0, "a bookmark proves the data current"
+    assert not r.watching and r.resource_version == "9"
+
+
+def test_410_is_counted_as_an_api_error() -> None:
+    stats = Stats()
+    source = FakeSource([page([], "1"), page([], "5")], [[event("ERROR", {"code": 410, "reason": "Expired"})], []])
+    reflector(source, RecordingSink(), stats).run(iterations=2)
+    assert ("error", "410") in stats.calls
