@@ -20,9 +20,12 @@ from cachetools import TTLCache
 
 _TLS_VERSIONS = {"TLS10": ssl.TLSVersion.TLSv1, "TLS11": ssl.TLSVersion.TLSv1_1,
                  "TLS12": ssl.TLSVersion.TLSv1_2, "TLS13": ssl.TLSVersion.TLSv1_3}
+# exporter-toolkit's client_auth_type values. A requested certificate that is never verified is never used
+# either, so RequestClientCert does not ask for one; "require any" verifies against client_ca_file.
 _CLIENT_AUTH = {
-    "NoClientCert": ssl.CERT_NONE, "RequestClientCert": ssl.CERT_OPTIONAL, "RequireAnyClientCert": ssl.CERT_REQUIRED,
-    "VerifyClientCertIfGiven": ssl.CERT_OPTIONAL, "RequireAndVerifyClientCert": ssl.CERT_REQUIRED,
+    "NoClientCert": ssl.CERT_NONE, "RequestClientCert": ssl.CERT_NONE, "RequireAnyClientCert": ssl.CERT_REQUIRED,
+    "RequireClientCert": ssl.CERT_REQUIRED, "VerifyClientCertIfGiven": ssl.CERT_OPTIONAL,
+    "RequireAndVerifyClientCert": ssl.CERT_REQUIRED,
 }
 _TLS_KEYS = {"cert_file", "key_file", "client_auth_type", "client_ca_file", "min_version", "max_version",
              "cipher_suites", "prefer_server_cipher_suites", "curve_preferences"}
@@ -55,12 +58,24 @@ def load(path: str) -> WebConfig:
     if unknown:
         raise WebConfigError(f"--tls-config: unknown key(s) {', '.join(sorted(unknown))} in {path}")
     context = _tls(doc.get("tls_server_config"), path)
+    raw_users = doc.get("basic_auth_users") or {}
+    if not isinstance(raw_users, dict):
+        raise WebConfigError(f"--tls-config: basic_auth_users in {path} must map user names to bcrypt hashes")
     users = {}
-    for user, hashed in (doc.get("basic_auth_users") or {}).items():
-        if not isinstance(hashed, str) or not hashed.startswith("$2"):
+    for user, hashed in raw_users.items():
+        if not isinstance(hashed, str) or not _valid_bcrypt(hashed.encode()):
             raise WebConfigError(f"--tls-config: basic_auth_users.{user} must be a bcrypt hash")
         users[str(user)] = hashed.encode()
     return WebConfig(context, users)
+
+
+def _valid_bcrypt(hashed: bytes) -> bool:
+    """exporter-toolkit checks every hash at start-up the same way: compare it with an empty password."""
+    try:
+        bcrypt.checkpw(b"", hashed)
+    except ValueError:
+        return False
+    return True
 
 
 def _tls(cfg: Any, path: str) -> ssl.SSLContext | None:
@@ -75,17 +90,35 @@ def _tls(cfg: Any, path: str) -> ssl.SSLContext | None:
         ctx.load_cert_chain(cfg["cert_file"], cfg["key_file"])
     except (OSError, ssl.SSLError) as e:
         raise WebConfigError(f"--tls-config: cannot load cert_file/key_file: {e}") from None
-    ctx.minimum_version = _TLS_VERSIONS.get(cfg.get("min_version", "TLS12"), ssl.TLSVersion.TLSv1_2)
+    for key in ("min_version", "max_version"):
+        if cfg.get(key) is not None and cfg[key] not in _TLS_VERSIONS:
+            raise WebConfigError(f"--tls-config: unknown TLS version {cfg[key]!r} in tls_server_config.{key} "
+                                 f"(one of {', '.join(_TLS_VERSIONS)})")
+    ctx.minimum_version = _TLS_VERSIONS[cfg.get("min_version") or "TLS12"]
     if cfg.get("max_version"):
         ctx.maximum_version = _TLS_VERSIONS[cfg["max_version"]]
-    auth = cfg.get("client_auth_type", "NoClientCert")
+        if ctx.maximum_version < ctx.minimum_version:
+            raise WebConfigError("--tls-config: tls_server_config.max_version is below min_version")
+    auth = cfg.get("client_auth_type") or "NoClientCert"
     if auth not in _CLIENT_AUTH:
-        raise WebConfigError(f"--tls-config: client_auth_type must be one of {', '.join(_CLIENT_AUTH)}")
+        raise WebConfigError(f"--tls-config: invalid client_auth_type {auth!r}; one of {', '.join(_CLIENT_AUTH)}")
+    ca = cfg.get("client_ca_file")
+    if ca and auth == "NoClientCert":
+        raise WebConfigError("--tls-config: client_ca_file is set without a client_auth_type (client CA's have "
+                             "been configured without a Client Auth Policy)")
+    if auth in ("RequireAnyClientCert", "RequireClientCert") and not ca:
+        # Python's ssl cannot require a certificate without verifying it.
+        raise WebConfigError(f"--tls-config: client_auth_type {auth} needs client_ca_file (client certificates are "
+                             "verified against it)")
     ctx.verify_mode = _CLIENT_AUTH[auth]
-    if cfg.get("client_ca_file"):
-        ctx.load_verify_locations(cfg["client_ca_file"])
-    elif ctx.verify_mode != ssl.CERT_NONE:
-        raise WebConfigError(f"--tls-config: client_auth_type {auth} needs client_ca_file")
+    if ctx.verify_mode != ssl.CERT_NONE:
+        try:
+            if ca:
+                ctx.load_verify_locations(ca)
+            else:
+                ctx.load_default_certs(ssl.Purpose.CLIENT_AUTH)
+        except (OSError, ssl.SSLError) as e:
+            raise WebConfigError(f"--tls-config: cannot load client_ca_file: {e}") from None
     return ctx
 
 
@@ -108,18 +141,25 @@ class BasicAuth:
         return [body]
 
     def _authorized(self, header: str) -> bool:
-        if not header.startswith("Basic "):
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "basic":  # the scheme is case-insensitive (Go's Request.BasicAuth)
             return False
-        digest = hashlib.sha256(header.encode()).digest()
+        digest = hashlib.sha256(header.encode(errors="surrogateescape")).digest()
         if self.verified.get(digest):
             return True
         try:
-            user, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
+            raw = base64.b64decode(credentials.strip(), validate=True)
+        except ValueError:
             return False
-        hashed = self.users.get(user)
+        user_bytes, sep, password = raw.partition(b":")
+        if not sep:
+            return False
+        hashed = self.users.get(user_bytes.decode(errors="surrogateescape"))
         # Compare against a dummy hash for unknown users so timing does not reveal user names.
-        ok = bcrypt.checkpw(password.encode(), hashed or _DUMMY) and hashed is not None
+        try:
+            ok = bcrypt.checkpw(password, hashed or _DUMMY) and hashed is not None
+        except ValueError:  # e.g. a password longer than bcrypt's 72 bytes: not a match, not a crash
+            ok = False
         if ok:
             self.verified[digest] = True
         return hmac.compare_digest(b"1" if ok else b"0", b"1")

@@ -32,11 +32,13 @@ def webhook_configuration_families(resource: Resource, webhook_help: str) -> Non
     kind = resource.kind
     label = kind.lower()
     family = resource.family
-    family(f"kube_{label}_info", f"Information about the {kind}.", stability=ALPHA)(info)
-    family(f"kube_{label}_created", CREATED_HELP, stability=ALPHA)(created)
+    family(f"kube_{label}_info", f"Information about the {kind}.", stability=ALPHA, labels=())(info)
+    family(f"kube_{label}_created", CREATED_HELP, stability=ALPHA, labels=())(created)
     family(f"kube_{label}_metadata_resource_version",
-           f"Resource version representing a specific version of the {kind}.", stability=ALPHA)(resource_version)
-    family(f"kube_{label}_webhook_clientconfig_service", webhook_help, stability=ALPHA)(webhook_clientconfig_service)
+           f"Resource version representing a specific version of the {kind}.", stability=ALPHA,
+           labels=())(resource_version)
+    family(f"kube_{label}_webhook_clientconfig_service", webhook_help, stability=ALPHA,
+           labels=("webhook_name", "service_name", "service_namespace"))(webhook_clientconfig_service)
 
 
 def webhook_clientconfig_service(config: Body) -> Samples:

@@ -40,6 +40,10 @@ class Family:
     build: Callable[[Allowlists], FamilyFn]
     opt_in: bool = False
     deprecated: str = ""
+    # The family's own label names after the resource's identity labels, in emission order; a
+    # name ending in ``*`` stands for dynamic labels with that prefix (``label_*``). None means
+    # undeclared (custom resource state families); ``ksm-py families`` lists these.
+    labels: tuple[str, ...] | None = None
 
     def header(self, *, openmetrics: bool = False) -> bytes:
         return header(self.name, self.help, self.type, self.stability, self.deprecated, openmetrics=openmetrics)
@@ -96,22 +100,32 @@ class Resource:
 
     def family(
         self, name: str, help: str, type: str = GAUGE, stability: str = STABLE, *,
-        opt_in: bool = False, deprecated: str = "",
+        opt_in: bool = False, deprecated: str = "", labels: tuple[str, ...] | None = None,
     ) -> Callable[[FamilyFn], FamilyFn]:
-        """Register a family whose function does not depend on the allowlists."""
+        """Register a family whose function does not depend on the allowlists.
+
+        ``labels``: the label names the family adds after the identity labels (``prefix_*`` for
+        dynamic ones), as in the spec's "Labels (emission order)" column.
+        """
         def register(fn: FamilyFn) -> FamilyFn:
-            self.families.append(Family(name, help, type, stability, lambda _allow: fn, opt_in, deprecated))
+            self.families.append(Family(name, help, type, stability, lambda _allow: fn, opt_in, deprecated,
+                                        labels))
             return fn
         return register
 
     def family_with_allowlists(
-        self, name: str, help: str, type: str = GAUGE, stability: str = STABLE,
+        self, name: str, help: str, type: str = GAUGE, stability: str = STABLE, *,
+        labels: tuple[str, ...] | None = None,
     ) -> Callable[[Callable[[Allowlists], FamilyFn]], Callable[[Allowlists], FamilyFn]]:
         """Register a family built from the resource's allowlists (``_labels``/``_annotations``)."""
         def register(build: Callable[[Allowlists], FamilyFn]) -> Callable[[Allowlists], FamilyFn]:
-            self.families.append(Family(name, help, type, stability, build))
+            self.families.append(Family(name, help, type, stability, build, labels=labels))
             return build
         return register
+
+    @property
+    def identity_label_names(self) -> tuple[str, ...]:
+        return tuple(label for label, _ in self.identity)
 
     def identity_labels(self, obj: Body) -> list[tuple[str, str]]:
         out = []

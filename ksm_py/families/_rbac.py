@@ -27,6 +27,8 @@ def rbac_families(resource: Resource, kind_label: str, *, info_help: str, info_f
     """Register annotations, labels, info, created and metadata_resource_version (all ALPHA)."""
     metadata_families(resource, kind_label, labels_stability=ALPHA, annotations_stability=ALPHA)
     family = resource.family
-    family(f"kube_{kind_label}_info", info_help, stability=ALPHA)(info_fn)
-    family(f"kube_{kind_label}_created", "Unix creation timestamp", stability=ALPHA)(created)
-    family(f"kube_{kind_label}_metadata_resource_version", resource_version_help, stability=ALPHA)(resource_version)
+    info_labels = ("roleref_kind", "roleref_name") if info_fn is binding_info else ()
+    family(f"kube_{kind_label}_info", info_help, stability=ALPHA, labels=info_labels)(info_fn)
+    family(f"kube_{kind_label}_created", "Unix creation timestamp", stability=ALPHA, labels=())(created)
+    family(f"kube_{kind_label}_metadata_resource_version", resource_version_help, stability=ALPHA,
+           labels=())(resource_version)

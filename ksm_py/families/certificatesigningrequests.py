@@ -20,19 +20,20 @@ family = certificatesigningrequests.family
 
 metadata_families(certificatesigningrequests, "certificatesigningrequest",
                   labels_stability=STABLE, annotations_stability=ALPHA)
-family("kube_certificatesigningrequest_created", "Unix creation timestamp")(created)
+family("kube_certificatesigningrequest_created", "Unix creation timestamp", labels=())(created)
 
 _CONDITIONS = (("approved", "Approved"), ("denied", "Denied"), ("failed", "Failed"))
 
 
-@family("kube_certificatesigningrequest_condition", "The number of each certificatesigningrequest condition")
+@family("kube_certificatesigningrequest_condition", "The number of each certificatesigningrequest condition",
+        labels=("condition",))
 def condition(csr: Body) -> Samples:
     types = [c.get("type") for c in dig(csr, "status", "conditions") or []]
     for label, kind in _CONDITIONS:
         yield {"condition": label}, types.count(kind)
 
 
-@family("kube_certificatesigningrequest_cert_length", "Length of the issued cert")
+@family("kube_certificatesigningrequest_cert_length", "Length of the issued cert", labels=())
 def cert_length(csr: Body) -> Samples:
     # status.certificate is []byte, base64 in JSON: KSM counts the decoded bytes.
     yield (), len(base64.b64decode(dig(csr, "status", "certificate") or "", validate=True))

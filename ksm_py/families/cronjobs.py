@@ -42,7 +42,7 @@ family = cronjobs.family
 metadata_families(cronjobs, "cronjob", labels_stability=STABLE, annotations_stability=ALPHA)
 
 
-@family("kube_cronjob_info", "Info about cronjob.")
+@family("kube_cronjob_info", "Info about cronjob.", labels=("schedule", "concurrency_policy", "timezone"))
 def info(cj: Body) -> Samples:
     tz = dig(cj, "spec", "timeZone")
     yield (("schedule", dig(cj, "spec", "schedule") or ""),
@@ -50,10 +50,10 @@ def info(cj: Body) -> Samples:
            ("timezone", "local" if tz is None else tz)), 1
 
 
-family("kube_cronjob_created", "Unix creation timestamp")(created)
+family("kube_cronjob_created", "Unix creation timestamp", labels=())(created)
 
 
-@family("kube_cronjob_status_active", "Active holds pointers to currently running jobs.")
+@family("kube_cronjob_status_active", "Active holds pointers to currently running jobs.", labels=())
 def status_active(cj: Body) -> Samples:
     yield (), len(dig(cj, "status", "active") or [])
 
@@ -68,10 +68,10 @@ def _timestamp(*path: str) -> FamilyFn:
 
 
 family("kube_cronjob_status_last_schedule_time",
-       "LastScheduleTime keeps information of when was the last time the job was successfully scheduled.")(
+       "LastScheduleTime keeps information of when was the last time the job was successfully scheduled.", labels=())(
     _timestamp("status", "lastScheduleTime"))
 family("kube_cronjob_status_last_successful_time",
-       "LastSuccessfulTime keeps information of when was the last time the job was completed successfully.")(
+       "LastSuccessfulTime keeps information of when was the last time the job was completed successfully.", labels=())(
     _timestamp("status", "lastSuccessfulTime"))
 
 
@@ -79,19 +79,19 @@ def _suspended(cj: Body) -> bool:
     return dig(cj, "spec", "suspend") is True
 
 
-@family("kube_cronjob_spec_suspend", "Suspend flag tells the controller to suspend subsequent executions.")
+@family("kube_cronjob_spec_suspend", "Suspend flag tells the controller to suspend subsequent executions.", labels=())
 def spec_suspend(cj: Body) -> Samples:
     yield (), _suspended(cj)
 
 
 family("kube_cronjob_spec_starting_deadline_seconds",
-       "Deadline in seconds for starting the job if it misses scheduled time for any reason.")(
+       "Deadline in seconds for starting the job if it misses scheduled time for any reason.", labels=())(
     optional_field("spec", "startingDeadlineSeconds"))
 
 
 @family("kube_cronjob_next_schedule_time",
         "Next time the cronjob should be scheduled. The time after lastScheduleTime, or after the cron job's creation "
-        "time if it's never been scheduled. Use this to determine if the job is delayed.")
+        "time if it's never been scheduled. Use this to determine if the job is delayed.", labels=())
 def next_schedule_time(cj: Body) -> Samples:
     sched = _schedule(cj)
     if isinstance(sched, str) or _suspended(cj):
@@ -108,20 +108,20 @@ def next_schedule_time(cj: Body) -> Samples:
 
 @family("kube_cronjob_schedule_invalid",
         "Emitted with value 1 for cronjobs whose schedule, in its configured timezone, cannot be parsed.",
-        stability=ALPHA)
+        stability=ALPHA, labels=())
 def schedule_invalid(cj: Body) -> Samples:
     if isinstance(_schedule(cj), str):
         yield (), 1
 
 
 family("kube_cronjob_metadata_resource_version",
-       "Resource version representing a specific version of the cronjob.")(resource_version)
+       "Resource version representing a specific version of the cronjob.", labels=())(resource_version)
 family("kube_cronjob_spec_successful_job_history_limit",
        "Successful job history limit tells the controller how many completed jobs should be preserved.",
-       stability=ALPHA)(optional_field("spec", "successfulJobsHistoryLimit"))
+       stability=ALPHA, labels=())(optional_field("spec", "successfulJobsHistoryLimit"))
 family("kube_cronjob_spec_failed_job_history_limit",
        "Failed job history limit tells the controller how many failed jobs should be preserved.",
-       stability=ALPHA)(optional_field("spec", "failedJobsHistoryLimit"))
+       stability=ALPHA, labels=())(optional_field("spec", "failedJobsHistoryLimit"))
 
 
 def _schedule(cj: Body) -> Schedule | str:

@@ -10,28 +10,32 @@ daemonsets = Resource("daemonsets", group="apps", version="v1", kind="DaemonSet"
                       identity=[("namespace", NAMESPACE), ("daemonset", NAME)])
 family = daemonsets.family
 
-family("kube_daemonset_created", "Unix creation timestamp")(created)
+family("kube_daemonset_created", "Unix creation timestamp", labels=())(created)
 family("kube_daemonset_status_current_number_scheduled",
-       "The number of nodes running at least one daemon pod and are supposed to.")(
+       "The number of nodes running at least one daemon pod and are supposed to.", labels=())(
     field("status", "currentNumberScheduled"))
-family("kube_daemonset_status_desired_number_scheduled", "The number of nodes that should be running the daemon pod.")(
+family("kube_daemonset_status_desired_number_scheduled", "The number of nodes that should be running the daemon pod.",
+       labels=())(
     field("status", "desiredNumberScheduled"))
 family("kube_daemonset_status_number_available",
        "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and "
-       "available")(field("status", "numberAvailable"))
+       "available", labels=())(field("status", "numberAvailable"))
 family("kube_daemonset_status_number_misscheduled",
-       "The number of nodes running a daemon pod but are not supposed to.")(field("status", "numberMisscheduled"))
+       "The number of nodes running a daemon pod but are not supposed to.",
+       labels=())(field("status", "numberMisscheduled"))
 family("kube_daemonset_status_number_ready",
        "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and "
-       "ready.")(field("status", "numberReady"))
+       "ready.", labels=())(field("status", "numberReady"))
 family("kube_daemonset_status_number_unavailable",
        "The number of nodes that should be running the daemon pod and have none of the daemon pod running and "
-       "available")(field("status", "numberUnavailable"))
+       "available", labels=())(field("status", "numberUnavailable"))
 family("kube_daemonset_status_observed_generation",
-       "The most recent generation observed by the daemon set controller.")(field("status", "observedGeneration"))
+       "The most recent generation observed by the daemon set controller.",
+       labels=())(field("status", "observedGeneration"))
 family("kube_daemonset_status_updated_number_scheduled",
-       "The total number of nodes that are running updated daemon pod")(field("status", "updatedNumberScheduled"))
+       "The total number of nodes that are running updated daemon pod",
+       labels=())(field("status", "updatedNumberScheduled"))
 family("kube_daemonset_metadata_generation",
-       "Sequence number representing a specific generation of the desired state.")(metadata_generation)
-family("kube_daemonset_deletion_timestamp", "Unix deletion timestamp", stability=ALPHA)(deletion_timestamp)
+       "Sequence number representing a specific generation of the desired state.", labels=())(metadata_generation)
+family("kube_daemonset_deletion_timestamp", "Unix deletion timestamp", stability=ALPHA, labels=())(deletion_timestamp)
 metadata_families(daemonsets, "daemonset", labels_stability=STABLE, annotations_stability=ALPHA)

@@ -11,16 +11,17 @@ endpoints = Resource("endpoints", group="", version="v1", kind="Endpoints", name
 family = endpoints.family
 
 
-@family("kube_endpoint_info", "Information about endpoint.")
+@family("kube_endpoint_info", "Information about endpoint.", labels=())
 def info(_e: Body) -> Samples:
     yield (), 1
 
 
-family("kube_endpoint_created", "Unix creation timestamp")(created)
+family("kube_endpoint_created", "Unix creation timestamp", labels=())(created)
 metadata_families(endpoints, "endpoint", labels_stability=STABLE, annotations_stability=ALPHA)
 
 
-@family("kube_endpoint_address", "Information about Endpoint available and non available addresses.")
+@family("kube_endpoint_address", "Information about Endpoint available and non available addresses.",
+        labels=("port_protocol", "port_number", "port_name", "ip", "ready"))
 def address(e: Body) -> Samples:
     for subset in dig(e, "subsets") or []:
         ready = subset.get("addresses") or []
@@ -34,7 +35,8 @@ def address(e: Body) -> Samples:
                 yield (*port_labels, ("ip", a.get("ip") or ""), ("ready", "false")), 1
 
 
-@family("kube_endpoint_ports", "Information about the Endpoint ports.", deprecated="v2.14.0")
+@family("kube_endpoint_ports", "Information about the Endpoint ports.", deprecated="v2.14.0",
+        labels=("port_name", "port_protocol", "port_number"))
 def ports(e: Body) -> Samples:
     for subset in dig(e, "subsets") or []:
         for port in subset.get("ports") or []:

@@ -25,15 +25,16 @@ def _str_or_empty(v: Any) -> str:
     return "" if v is None else str(v)
 
 
-@family("kube_endpointslice_info", "Information about endpointslice.", stability=ALPHA)
+@family("kube_endpointslice_info", "Information about endpointslice.", stability=ALPHA, labels=("addresstype",))
 def info(s: Body) -> Samples:
     yield (("addresstype", s.get("addressType") or ""),), 1
 
 
-family("kube_endpointslice_created", "Unix creation timestamp", stability=ALPHA)(created)
+family("kube_endpointslice_created", "Unix creation timestamp", stability=ALPHA, labels=())(created)
 
 
-@family("kube_endpointslice_endpoints_hints", "Topology routing hints attached to endpoints", stability=ALPHA)
+@family("kube_endpointslice_endpoints_hints", "Topology routing hints attached to endpoints", stability=ALPHA,
+        labels=("address", "for_zone"))
 def endpoints_hints(s: Body) -> Samples:
     for ep in s.get("endpoints") or []:
         zones = dig(ep, "hints", "forZones") or []
@@ -45,7 +46,9 @@ def endpoints_hints(s: Body) -> Samples:
             yield (("address", addresses[0] or ""), ("for_zone", zone.get("name") or "")), 1
 
 
-@family("kube_endpointslice_endpoints", "Endpoints attached to the endpointslice.", stability=ALPHA)
+@family("kube_endpointslice_endpoints", "Endpoints attached to the endpointslice.", stability=ALPHA,
+        labels=("ready", "serving", "hostname", "terminating", "targetref_kind", "targetref_name",
+                "targetref_namespace", "endpoint_nodename", "endpoint_zone", "address"))
 def endpoints(s: Body) -> Samples:
     for ep in s.get("endpoints") or []:
         cond = ep.get("conditions") or {}
@@ -61,7 +64,8 @@ def endpoints(s: Body) -> Samples:
             yield (*common, ("address", address or "")), 1
 
 
-@family("kube_endpointslice_ports", "Ports attached to the endpointslice.", stability=ALPHA)
+@family("kube_endpointslice_ports", "Ports attached to the endpointslice.", stability=ALPHA,
+        labels=("port_name", "port_protocol", "port_number"))
 def ports(s: Body) -> Samples:
     # Every EndpointPort field is a pointer; port may be absent on slices not used for routing.
     for port in s.get("ports") or []:

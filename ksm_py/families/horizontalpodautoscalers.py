@@ -105,7 +105,8 @@ def approximate_float(s: Any) -> float:
 
 # -- families -----------------------------------------------------------------------------------
 
-@family("kube_horizontalpodautoscaler_info", "Information about this autoscaler.", stability=ALPHA)
+@family("kube_horizontalpodautoscaler_info", "Information about this autoscaler.", stability=ALPHA,
+        labels=("scaletargetref_api_version", "scaletargetref_kind", "scaletargetref_name"))
 def info(a: Body) -> Samples:
     ref = dig(a, "spec", "scaleTargetRef") or {}
     labels = [("scaletargetref_kind", ref.get("kind") or ""), ("scaletargetref_name", ref.get("name") or "")]
@@ -115,12 +116,13 @@ def info(a: Body) -> Samples:
 
 
 family("kube_horizontalpodautoscaler_metadata_generation",
-       "The generation observed by the HorizontalPodAutoscaler controller.")(metadata_generation)
+       "The generation observed by the HorizontalPodAutoscaler controller.", labels=())(metadata_generation)
 family("kube_horizontalpodautoscaler_spec_max_replicas",
-       "Upper limit for the number of pods that can be set by the autoscaler; cannot be smaller than MinReplicas.")(
+       "Upper limit for the number of pods that can be set by the autoscaler; cannot be smaller than MinReplicas.",
+       labels=())(
     field("spec", "maxReplicas"))
 family("kube_horizontalpodautoscaler_spec_min_replicas",
-       "Lower limit for the number of pods that can be set by the autoscaler, default 1.")(
+       "Lower limit for the number of pods that can be set by the autoscaler, default 1.", labels=())(
     field("spec", "minReplicas", default=1))
 
 # Metric source type -> (field holding the source, whether the name is under ``metric``).
@@ -161,7 +163,7 @@ def _target_metrics(metrics: Any, value_key: str) -> Iterator[tuple[list[tuple[s
 
 @family("kube_horizontalpodautoscaler_spec_target_metric",
         "The metric specifications used by this autoscaler when calculating the desired replica count.",
-        stability=ALPHA)
+        stability=ALPHA, labels=("metric_name", "metric_target_type", "container"))
 def spec_target_metric(a: Body) -> Samples:
     return _target_metrics(dig(a, "spec", "metrics"), "target")
 
@@ -174,38 +176,40 @@ def _tolerance(a: Body, direction: str) -> Samples:
 
 @family("kube_horizontalpodautoscaler_spec_behavior_scale_down_tolerance",
         "The tolerance on the ratio between the current and desired metric value below which no scale down occurs.",
-        stability=ALPHA)
+        stability=ALPHA, labels=())
 def spec_behavior_scale_down_tolerance(a: Body) -> Samples:
     return _tolerance(a, "scaleDown")
 
 
 @family("kube_horizontalpodautoscaler_spec_behavior_scale_up_tolerance",
         "The tolerance on the ratio between the current and desired metric value below which no scale up occurs.",
-        stability=ALPHA)
+        stability=ALPHA, labels=())
 def spec_behavior_scale_up_tolerance(a: Body) -> Samples:
     return _tolerance(a, "scaleUp")
 
 
 @family("kube_horizontalpodautoscaler_status_target_metric",
-        "The current metric status used by this autoscaler when calculating the desired replica count.")
+        "The current metric status used by this autoscaler when calculating the desired replica count.",
+        labels=("metric_name", "metric_target_type", "container"))
 def status_target_metric(a: Body) -> Samples:
     return _target_metrics(dig(a, "status", "currentMetrics"), "current")
 
 
 family("kube_horizontalpodautoscaler_status_current_replicas",
-       "Current number of replicas of pods managed by this autoscaler.")(field("status", "currentReplicas"))
+       "Current number of replicas of pods managed by this autoscaler.", labels=())(field("status", "currentReplicas"))
 family("kube_horizontalpodautoscaler_status_desired_replicas",
-       "Desired number of replicas of pods managed by this autoscaler.")(field("status", "desiredReplicas"))
+       "Desired number of replicas of pods managed by this autoscaler.", labels=())(field("status", "desiredReplicas"))
 annotations_family(horizontalpodautoscalers, "horizontalpodautoscaler", ALPHA)
 labels_family(horizontalpodautoscalers, "horizontalpodautoscaler", STABLE)
 
 
-@family("kube_horizontalpodautoscaler_status_condition", "The condition of this autoscaler.")
+@family("kube_horizontalpodautoscaler_status_condition", "The condition of this autoscaler.",
+        labels=("condition", "status"))
 def status_condition(a: Body) -> Samples:
     for c in dig(a, "status", "conditions") or []:
         yield from condition_samples(c.get("status"), [("condition", c.get("type") or "")])
 
 
-family("kube_horizontalpodautoscaler_created", "Unix creation timestamp", stability=ALPHA)(created)
-family("kube_horizontalpodautoscaler_deletion_timestamp", "Unix deletion timestamp", stability=ALPHA)(
+family("kube_horizontalpodautoscaler_created", "Unix creation timestamp", stability=ALPHA, labels=())(created)
+family("kube_horizontalpodautoscaler_deletion_timestamp", "Unix deletion timestamp", stability=ALPHA, labels=())(
     deletion_timestamp)

@@ -11,10 +11,10 @@ ingressclasses = Resource("ingressclasses", group="networking.k8s.io", version="
 family = ingressclasses.family
 
 
-@family("kube_ingressclass_info", "Information about ingressclass.", stability=ALPHA)
+@family("kube_ingressclass_info", "Information about ingressclass.", stability=ALPHA, labels=("controller",))
 def info(c: Body) -> Samples:
     yield (("controller", dig(c, "spec", "controller") or ""),), 1
 
 
-family("kube_ingressclass_created", "Unix creation timestamp", stability=ALPHA)(created)
+family("kube_ingressclass_created", "Unix creation timestamp", stability=ALPHA, labels=())(created)
 metadata_families(ingressclasses, "ingressclass", labels_stability=ALPHA, annotations_stability=ALPHA)

@@ -11,7 +11,7 @@ ingresses = Resource("ingresses", group="networking.k8s.io", version="v1", kind=
 family = ingresses.family
 
 
-@family("kube_ingress_info", "Information about ingress.")
+@family("kube_ingress_info", "Information about ingress.", labels=("ingressclass",))
 def info(i: Body) -> Samples:
     # The legacy annotation wins over spec.ingressClassName whenever the key exists, even if empty.
     annotations = meta(i).get("annotations") or {}
@@ -24,12 +24,14 @@ def info(i: Body) -> Samples:
 
 
 metadata_families(ingresses, "ingress", labels_stability=STABLE, annotations_stability=ALPHA)
-family("kube_ingress_created", "Unix creation timestamp")(created)
+family("kube_ingress_created", "Unix creation timestamp", labels=())(created)
 family("kube_ingress_metadata_resource_version", "Resource version representing a specific version of ingress.",
-       stability=ALPHA)(resource_version)
+       stability=ALPHA, labels=())(resource_version)
 
 
-@family("kube_ingress_path", "Ingress host, paths and backend service information.")
+@family("kube_ingress_path", "Ingress host, paths and backend service information.",
+        labels=("host", "path", "path_type", "service_name", "service_port", "resource_api_group", "resource_kind",
+                "resource_name"))
 def path(i: Body) -> Samples:
     for rule in dig(i, "spec", "rules") or []:
         host = rule.get("host") or ""
@@ -46,7 +48,7 @@ def path(i: Body) -> Samples:
                        ("resource_name", res.get("name") or "")), 1
 
 
-@family("kube_ingress_tls", "Ingress TLS host and secret information.")
+@family("kube_ingress_tls", "Ingress TLS host and secret information.", labels=("tls_host", "secret"))
 def tls(i: Body) -> Samples:
     for t in dig(i, "spec", "tls") or []:
         for host in t.get("hosts") or []:

@@ -22,20 +22,23 @@ family = jobs.family
 metadata_families(jobs, "job", labels_stability=STABLE, annotations_stability=ALPHA)
 
 
-@family("kube_job_info", "Information about job.")
+@family("kube_job_info", "Information about job.", labels=())
 def info(_: Body) -> Samples:
     yield (), 1
 
 
-family("kube_job_created", "Unix creation timestamp")(created)
-family("kube_job_spec_parallelism", "The maximum desired number of pods the job should run at any given time.")(
+family("kube_job_created", "Unix creation timestamp", labels=())(created)
+family("kube_job_spec_parallelism", "The maximum desired number of pods the job should run at any given time.",
+       labels=())(
     optional_field("spec", "parallelism"))
-family("kube_job_spec_completions", "The desired number of successfully finished pods the job should be run with.")(
+family("kube_job_spec_completions", "The desired number of successfully finished pods the job should be run with.",
+       labels=())(
     optional_field("spec", "completions"))
 family("kube_job_spec_active_deadline_seconds",
        "The duration in seconds relative to the startTime that the job may be active before the system tries to "
-       "terminate it.")(optional_field("spec", "activeDeadlineSeconds"))
-family("kube_job_status_succeeded", "The number of pods which reached Phase Succeeded.")(field("status", "succeeded"))
+       "terminate it.", labels=())(optional_field("spec", "activeDeadlineSeconds"))
+family("kube_job_status_succeeded", "The number of pods which reached Phase Succeeded.",
+       labels=())(field("status", "succeeded"))
 
 _FAILURE_REASONS = ("BackoffLimitExceeded", "DeadlineExceeded", "Evicted")
 
@@ -44,7 +47,8 @@ def _conditions(j: Body, kind: str) -> list[Body]:
     return [c for c in dig(j, "status", "conditions") or [] if c.get("type") == kind]
 
 
-@family("kube_job_status_failed", "The number of pods which reached Phase Failed and the reason for failure.")
+@family("kube_job_status_failed", "The number of pods which reached Phase Failed and the reason for failure.",
+        labels=("reason",))
 def status_failed(j: Body) -> Samples:
     failed = dig(j, "status", "failed") or 0
     if failed == 0:
@@ -61,8 +65,8 @@ def status_failed(j: Body) -> Samples:
         yield {"reason": ""}, failed
 
 
-family("kube_job_status_active", "The number of actively running pods.")(field("status", "active"))
-family("kube_job_status_ready", "The number of ready pods that belong to this Job.", stability=ALPHA)(
+family("kube_job_status_active", "The number of actively running pods.", labels=())(field("status", "active"))
+family("kube_job_status_ready", "The number of ready pods that belong to this Job.", stability=ALPHA, labels=())(
     field("status", "ready"))
 
 
@@ -74,12 +78,12 @@ def _condition_family(j: Body, kind: str) -> Samples:
             yield {"condition": label}, status == value
 
 
-@family("kube_job_complete", "The job has completed its execution.")
+@family("kube_job_complete", "The job has completed its execution.", labels=("condition",))
 def complete(j: Body) -> Samples:
     return _condition_family(j, "Complete")
 
 
-@family("kube_job_failed", "The job has failed its execution.")
+@family("kube_job_failed", "The job has failed its execution.", labels=("condition",))
 def failed(j: Body) -> Samples:
     return _condition_family(j, "Failed")
 
@@ -94,17 +98,19 @@ def _timestamp(*path: str) -> FamilyFn:
 
 
 family("kube_job_status_start_time",
-       "StartTime represents time when the job was acknowledged by the Job Manager.")(_timestamp("status", "startTime"))
-family("kube_job_status_completion_time", "CompletionTime represents time when the job was completed.")(
+       "StartTime represents time when the job was acknowledged by the Job Manager.",
+       labels=())(_timestamp("status", "startTime"))
+family("kube_job_status_completion_time", "CompletionTime represents time when the job was completed.", labels=())(
     _timestamp("status", "completionTime"))
 
 
-@family("kube_job_status_suspended", "The number of pods which reached Phase Suspended.", stability=ALPHA)
+@family("kube_job_status_suspended", "The number of pods which reached Phase Suspended.", stability=ALPHA, labels=())
 def status_suspended(j: Body) -> Samples:
     for c in _conditions(j, "Suspended"):
         yield (), c.get("status") == "True"
 
 
-@family("kube_job_owner", "Information about the Job's owner.")
+@family("kube_job_owner", "Information about the Job's owner.",
+        labels=("owner_kind", "owner_name", "owner_is_controller"))
 def owner(j: Body) -> Samples:
     return owner_samples(j)

@@ -12,7 +12,8 @@ leases = Resource("leases", group="coordination.k8s.io", version="v1", kind="Lea
 family = leases.family
 
 
-@family("kube_lease_owner", "Information about the Lease's owner.", stability=ALPHA)
+@family("kube_lease_owner", "Information about the Lease's owner.", stability=ALPHA,
+        labels=("owner_kind", "owner_name", "namespace", "lease_holder"))
 def owner(lease: Body) -> Samples:
     tail = (("namespace", NAMESPACE(lease)), ("lease_holder", dig(lease, "spec", "holderIdentity") or ""))
     owners = meta(lease).get("ownerReferences") or []
@@ -22,7 +23,7 @@ def owner(lease: Body) -> Samples:
         yield (("owner_kind", o.get("kind") or ""), ("owner_name", o.get("name") or ""), *tail), 1
 
 
-@family("kube_lease_renew_time", "Kube lease renew time.", stability=ALPHA)
+@family("kube_lease_renew_time", "Kube lease renew time.", stability=ALPHA, labels=("namespace",))
 def renew_time(lease: Body) -> Samples:
     ts = dig(lease, "spec", "renewTime")
     if ts:

@@ -13,7 +13,7 @@ family = limitranges.family
 _CONSTRAINTS = ("min", "max", "default", "defaultRequest", "maxLimitRequestRatio")
 
 
-@family("kube_limitrange", "Information about limit range.")
+@family("kube_limitrange", "Information about limit range.", labels=("resource", "type", "constraint"))
 def limitrange(r: Body) -> Samples:
     # Resource names stay raw; within one map upstream's order is random (Go map iteration).
     for item in dig(r, "spec", "limits") or []:
@@ -23,4 +23,4 @@ def limitrange(r: Body) -> Samples:
                 yield (("resource", name), ("type", item_type), ("constraint", constraint)), quantity_float(qty)
 
 
-family("kube_limitrange_created", "Unix creation timestamp")(created)
+family("kube_limitrange_created", "Unix creation timestamp", labels=())(created)

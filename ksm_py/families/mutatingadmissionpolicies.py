@@ -11,9 +11,10 @@ mutatingadmissionpolicies = admission_resource("mutatingadmissionpolicies", "Mut
 family = mutatingadmissionpolicies.family
 
 
-@family("kube_mutatingadmissionpolicy_info", "Information about the MutatingAdmissionPolicy.", stability=ALPHA)
+@family("kube_mutatingadmissionpolicy_info", "Information about the MutatingAdmissionPolicy.", stability=ALPHA,
+        labels=("param_api_version", "param_kind", "failure_policy", "reinvocation_policy"))
 def info(policy: Body) -> Samples:
     yield [*policy_labels(policy), ("reinvocation_policy", dig(policy, "spec", "reinvocationPolicy") or "")], 1
 
 
-family("kube_mutatingadmissionpolicy_created", CREATED_HELP, stability=ALPHA)(created)
+family("kube_mutatingadmissionpolicy_created", CREATED_HELP, stability=ALPHA, labels=())(created)

@@ -11,5 +11,5 @@ mutatingadmissionpolicybindings = admission_resource("mutatingadmissionpolicybin
                                                      "MutatingAdmissionPolicyBinding")
 family = mutatingadmissionpolicybindings.family
 family("kube_mutatingadmissionpolicybinding_info", "Information about the MutatingAdmissionPolicyBinding.",
-       stability=ALPHA)(binding_info)
-family("kube_mutatingadmissionpolicybinding_created", CREATED_HELP, stability=ALPHA)(created)
+       stability=ALPHA, labels=("policy_name", "param_name", "param_namespace", "param_not_found_action"))(binding_info)
+family("kube_mutatingadmissionpolicybinding_created", CREATED_HELP, stability=ALPHA, labels=())(created)

@@ -14,7 +14,7 @@ family = networkpolicies.family
 _GO_ZERO_TIME_UNIX = -62135596800
 
 
-@family("kube_networkpolicy_created", "Unix creation timestamp of network policy", stability=ALPHA)
+@family("kube_networkpolicy_created", "Unix creation timestamp of network policy", stability=ALPHA, labels=())
 def created(n: Body) -> Samples:
     # Unlike other resources, upstream has no IsZero check here, so an unset timestamp is the zero time.
     ts = meta(n).get("creationTimestamp")
@@ -24,11 +24,13 @@ def created(n: Body) -> Samples:
 metadata_families(networkpolicies, "networkpolicy", labels_stability=ALPHA, annotations_stability=ALPHA)
 
 
-@family("kube_networkpolicy_spec_ingress_rules", "Number of ingress rules on the networkpolicy", stability=ALPHA)
+@family("kube_networkpolicy_spec_ingress_rules", "Number of ingress rules on the networkpolicy", stability=ALPHA,
+        labels=())
 def spec_ingress_rules(n: Body) -> Samples:
     yield (), len(dig(n, "spec", "ingress") or [])
 
 
-@family("kube_networkpolicy_spec_egress_rules", "Number of egress rules on the networkpolicy", stability=ALPHA)
+@family("kube_networkpolicy_spec_egress_rules", "Number of egress rules on the networkpolicy", stability=ALPHA,
+        labels=())
 def spec_egress_rules(n: Body) -> Samples:
     yield (), len(dig(n, "spec", "egress") or [])

@@ -34,7 +34,8 @@ def storage_class(pvc: Body) -> str:
     return dig(pvc, "spec", "storageClassName") or ""
 
 
-@family("kube_persistentvolumeclaim_info", "Information about persistent volume claim.")
+@family("kube_persistentvolumeclaim_info", "Information about persistent volume claim.",
+        labels=("storageclass", "volumename", "volumemode"))
 def info(pvc: Body) -> Samples:
     yield (("storageclass", storage_class(pvc)), ("volumename", dig(pvc, "spec", "volumeName") or ""),
            ("volumemode", dig(pvc, "spec", "volumeMode") or "")), 1
@@ -43,7 +44,8 @@ def info(pvc: Body) -> Samples:
 _PHASES = ("Lost", "Bound", "Pending")
 
 
-@family("kube_persistentvolumeclaim_status_phase", "The phase the persistent volume claim is currently in.")
+@family("kube_persistentvolumeclaim_status_phase", "The phase the persistent volume claim is currently in.",
+        labels=("phase",))
 def status_phase(pvc: Body) -> Samples:
     phase = dig(pvc, "status", "phase")
     if not phase:
@@ -53,25 +55,28 @@ def status_phase(pvc: Body) -> Samples:
 
 
 @family("kube_persistentvolumeclaim_resource_requests_storage_bytes",
-        "The capacity of storage requested by the persistent volume claim.")
+        "The capacity of storage requested by the persistent volume claim.", labels=())
 def resource_requests_storage_bytes(pvc: Body) -> Samples:
     requests = dig(pvc, "spec", "resources", "requests") or {}
     if "storage" in requests:
         yield (), quantity_value(requests["storage"])
 
 
-@family("kube_persistentvolumeclaim_access_mode", "The access mode(s) specified by the persistent volume claim.")
+@family("kube_persistentvolumeclaim_access_mode", "The access mode(s) specified by the persistent volume claim.",
+        labels=("access_mode",))
 def access_mode(pvc: Body) -> Samples:
     for mode in dig(pvc, "spec", "accessModes") or []:
         yield {"access_mode": mode}, 1
 
 
 @family("kube_persistentvolumeclaim_status_condition",
-        "Information about status of different conditions of persistent volume claim.", stability=ALPHA)
+        "Information about status of different conditions of persistent volume claim.", stability=ALPHA,
+        labels=("condition", "status"))
 def status_condition(pvc: Body) -> Samples:
     for c in dig(pvc, "status", "conditions") or []:
         yield from condition_samples(c.get("status"), [("condition", c.get("type") or "")])
 
 
-family("kube_persistentvolumeclaim_created", "Unix creation timestamp", stability=ALPHA)(created)
-family("kube_persistentvolumeclaim_deletion_timestamp", "Unix deletion timestamp", stability=ALPHA)(deletion_timestamp)
+family("kube_persistentvolumeclaim_created", "Unix creation timestamp", stability=ALPHA, labels=())(created)
+family("kube_persistentvolumeclaim_deletion_timestamp", "Unix deletion timestamp", stability=ALPHA,
+       labels=())(deletion_timestamp)

@@ -14,7 +14,8 @@ persistentvolumes = Resource("persistentvolumes", group="", version="v1", kind="
 family = persistentvolumes.family
 
 
-@family("kube_persistentvolume_claim_ref", "Information about the Persistent Volume Claim Reference.")
+@family("kube_persistentvolume_claim_ref", "Information about the Persistent Volume Claim Reference.",
+        labels=("name", "claim_namespace"))
 def claim_ref(pv: Body) -> Samples:
     ref = dig(pv, "spec", "claimRef")
     if ref is not None:
@@ -27,7 +28,7 @@ _PHASES = ("Pending", "Available", "Bound", "Released", "Failed")
 
 
 @family("kube_persistentvolume_status_phase",
-        "The phase indicates if a volume is available, bound to a claim, or released by a claim.")
+        "The phase indicates if a volume is available, bound to a claim, or released by a claim.", labels=("phase",))
 def status_phase(pv: Body) -> Samples:
     phase = dig(pv, "status", "phase")
     if not phase:
@@ -73,7 +74,11 @@ _SOURCES: tuple[tuple[str, Callable[[Source], dict[str, str]]], ...] = (
 )
 
 
-@family("kube_persistentvolume_info", "Information about persistentvolume.")
+@family("kube_persistentvolume_info", "Information about persistentvolume.",
+        labels=("storageclass", "gce_persistent_disk_name", "ebs_volume_id", "azure_disk_name", "fc_wwids", "fc_lun",
+                "fc_target_wwns", "iscsi_target_portal", "iscsi_iqn", "iscsi_lun", "iscsi_initiator_name",
+                "nfs_server", "nfs_path", "csi_driver", "csi_volume_handle", "local_path", "local_fs", "host_path",
+                "host_path_type", "reclaim_policy"))
 def info(pv: Body) -> Samples:
     spec = pv.get("spec") or {}
     values: dict[str, str] = {}
@@ -87,18 +92,19 @@ def info(pv: Body) -> Samples:
            ("reclaim_policy", spec.get("persistentVolumeReclaimPolicy") or "")], 1
 
 
-@family("kube_persistentvolume_capacity_bytes", "Persistentvolume capacity in bytes.")
+@family("kube_persistentvolume_capacity_bytes", "Persistentvolume capacity in bytes.", labels=())
 def capacity_bytes(pv: Body) -> Samples:
     storage = dig(pv, "spec", "capacity", "storage")
     yield (), 0 if storage is None else quantity_value(storage)
 
 
-family("kube_persistentvolume_created", "Unix creation timestamp", stability=ALPHA)(created)
-family("kube_persistentvolume_deletion_timestamp", "Unix deletion timestamp", stability=ALPHA)(deletion_timestamp)
+family("kube_persistentvolume_created", "Unix creation timestamp", stability=ALPHA, labels=())(created)
+family("kube_persistentvolume_deletion_timestamp", "Unix deletion timestamp", stability=ALPHA,
+       labels=())(deletion_timestamp)
 
 
 @family("kube_persistentvolume_csi_attributes", "CSI attributes of the Persistent Volume.", stability=ALPHA,
-        opt_in=True)
+        opt_in=True, labels=("csi_mounter", "csi_map_options"))
 def csi_attributes(pv: Body) -> Samples:
     csi = dig(pv, "spec", "csi")
     if csi is None:
@@ -108,7 +114,8 @@ def csi_attributes(pv: Body) -> Samples:
     yield (("csi_mounter", attributes.get("mounter") or ""), ("csi_map_options", attributes.get("mapOptions") or "")), 1
 
 
-@family("kube_persistentvolume_volume_mode", "Volume Mode information for the PersistentVolume.", stability=ALPHA)
+@family("kube_persistentvolume_volume_mode", "Volume Mode information for the PersistentVolume.", stability=ALPHA,
+        labels=("volumemode",))
 def volume_mode(pv: Body) -> Samples:
     mode = dig(pv, "spec", "volumeMode")
     # Filesystem is what the API assumes when volumeMode is omitted.
@@ -116,7 +123,7 @@ def volume_mode(pv: Body) -> Samples:
 
 
 @family("kube_persistentvolume_access_mode", "The access mode(s) specified by the persistent volume.",
-        stability=ALPHA)
+        stability=ALPHA, labels=("access_mode",))
 def access_mode(pv: Body) -> Samples:
     for mode in dig(pv, "spec", "accessModes") or []:
         yield {"access_mode": mode}, 1

@@ -12,15 +12,19 @@ poddisruptionbudgets = Resource(
 family = poddisruptionbudgets.family
 
 metadata_families(poddisruptionbudgets, "poddisruptionbudget", labels_stability=ALPHA, annotations_stability=ALPHA)
-family("kube_poddisruptionbudget_created", "Unix creation timestamp")(created)
-family("kube_poddisruptionbudget_status_current_healthy", "Current number of healthy pods")(
+family("kube_poddisruptionbudget_created", "Unix creation timestamp", labels=())(created)
+family("kube_poddisruptionbudget_status_current_healthy", "Current number of healthy pods", labels=())(
     field("status", "currentHealthy"))
-family("kube_poddisruptionbudget_status_desired_healthy", "Minimum desired number of healthy pods")(
+family("kube_poddisruptionbudget_status_desired_healthy", "Minimum desired number of healthy pods", labels=())(
     field("status", "desiredHealthy"))
-family("kube_poddisruptionbudget_status_pod_disruptions_allowed", "Number of pod disruptions that are currently allowed")(
+family("kube_poddisruptionbudget_status_pod_disruptions_allowed", "Number of pod disruptions that are currently allowed",
+       labels=())(
     field("status", "disruptionsAllowed"))
-family("kube_poddisruptionbudget_status_expected_pods", "Total number of pods counted by this disruption budget")(
+family("kube_poddisruptionbudget_status_expected_pods", "Total number of pods counted by this disruption budget",
+       labels=())(
     field("status", "expectedPods"))
 family("kube_poddisruptionbudget_status_observed_generation",
-       "Most recent generation observed when updating this PDB status")(field("status", "observedGeneration"))
-family("kube_poddisruptionbudget_deletion_timestamp", "Unix deletion timestamp", stability=ALPHA)(deletion_timestamp)
+       "Most recent generation observed when updating this PDB status",
+       labels=())(field("status", "observedGeneration"))
+family("kube_poddisruptionbudget_deletion_timestamp", "Unix deletion timestamp", stability=ALPHA,
+       labels=())(deletion_timestamp)

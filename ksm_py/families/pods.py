@@ -58,7 +58,7 @@ def _conditions(p: Body, type_: str) -> Iterable[Mapping[str, Any]]:
     return (c for c in _list(p, "status", "conditions") if c.get("type") == type_)
 
 
-@family("kube_pod_completion_time", "Completion time in unix timestamp for a pod.")
+@family("kube_pod_completion_time", "Completion time in unix timestamp for a pod.", labels=())
 def completion_time(p: Body) -> Samples:
     finished = [_time(t.get("finishedAt")) for cs in _statuses(p, False)
                 if (t := _state(cs, "terminated")) is not None]
@@ -148,58 +148,68 @@ def _current(key: str) -> Callable[[Mapping[str, Any]], Mapping[str, Any] | None
     return lambda cs: _state(cs, key)
 
 
-@family("kube_pod_container_info", "Information about a container in a pod.")
+@family("kube_pod_container_info", "Information about a container in a pod.",
+        labels=("container", "image_spec", "image", "image_id", "container_id"))
 def container_info(p: Body) -> Samples:
     return _container_info(p, init=False)
 
 
 @family("kube_pod_container_resource_limits",
         "The number of requested limit resource by a container. It is recommended to use the "
-        "kube_pod_resource_limits metric exposed by kube-scheduler instead, as it is more precise.")
+        "kube_pod_resource_limits metric exposed by kube-scheduler instead, as it is more precise.",
+        labels=("container", "node", "resource", "unit"))
 def container_resource_limits(p: Body) -> Samples:
     return _container_resources(p, False, "limits")
 
 
 @family("kube_pod_container_resource_requests",
         "The number of requested request resource by a container. It is recommended to use the "
-        "kube_pod_resource_requests metric exposed by kube-scheduler instead, as it is more precise.")
+        "kube_pod_resource_requests metric exposed by kube-scheduler instead, as it is more precise.",
+        labels=("container", "node", "resource", "unit"))
 def container_resource_requests(p: Body) -> Samples:
     return _container_resources(p, False, "requests")
 
 
-family("kube_pod_container_state_started", "Start time in unix timestamp for a pod container.")(
+family("kube_pod_container_state_started", "Start time in unix timestamp for a pod container.", labels=("container",))(
     _per_status(False, _started))
 family("kube_pod_container_status_last_terminated_reason",
-       "Describes the last reason the container was in terminated state.", stability=ALPHA)(
+       "Describes the last reason the container was in terminated state.", stability=ALPHA,
+       labels=("container", "reason"))(
     _per_status_reason(False, _last_terminated))
 family("kube_pod_container_status_last_terminated_exitcode",
-       "Describes the exit code for the last container in terminated state.", stability=ALPHA)(
+       "Describes the exit code for the last container in terminated state.", stability=ALPHA, labels=("container",))(
     _per_status(False, _last_exit_code))
 family("kube_pod_container_status_last_terminated_timestamp",
-       "Last terminated time for a pod container in unix timestamp.", stability=ALPHA)(
+       "Last terminated time for a pod container in unix timestamp.", stability=ALPHA, labels=("container",))(
     _per_status(False, _last_finished))
-family("kube_pod_container_status_ready", "Describes whether the containers readiness check succeeded.")(
+family("kube_pod_container_status_ready", "Describes whether the containers readiness check succeeded.",
+       labels=("container",))(
     _per_status(False, _ready))
-family("kube_pod_container_status_restarts_total", "The number of container restarts per container.", COUNTER)(
+family("kube_pod_container_status_restarts_total", "The number of container restarts per container.", COUNTER,
+       labels=("container",))(
     _per_status(False, _restarts))
-family("kube_pod_container_status_running", "Describes whether the container is currently in running state.")(
+family("kube_pod_container_status_running", "Describes whether the container is currently in running state.",
+       labels=("container",))(
     _per_status(False, _in_state("running")))
 family("kube_pod_container_status_terminated",
-       "Describes whether the container is currently in terminated state.")(
+       "Describes whether the container is currently in terminated state.", labels=("container",))(
     _per_status(False, _in_state("terminated")))
 family("kube_pod_container_status_terminated_reason",
-       "Describes the reason the container is currently in terminated state.", stability=ALPHA)(
+       "Describes the reason the container is currently in terminated state.", stability=ALPHA,
+       labels=("container", "reason"))(
     _per_status_reason(False, _current("terminated")))
-family("kube_pod_container_status_waiting", "Describes whether the container is currently in waiting state.")(
+family("kube_pod_container_status_waiting", "Describes whether the container is currently in waiting state.",
+       labels=("container",))(
     _per_status(False, _in_state("waiting")))
 family("kube_pod_container_status_waiting_reason",
-       "Describes the reason the container is currently in waiting state.")(
+       "Describes the reason the container is currently in waiting state.", labels=("container", "reason"))(
     _per_status_reason(False, _current("waiting")))
-family("kube_pod_created", "Unix creation timestamp")(created)
-family("kube_pod_deletion_timestamp", "Unix deletion timestamp", stability=ALPHA)(deletion_timestamp)
+family("kube_pod_created", "Unix creation timestamp", labels=())(created)
+family("kube_pod_deletion_timestamp", "Unix deletion timestamp", stability=ALPHA, labels=())(deletion_timestamp)
 
 
-@family("kube_pod_info", "Information about pod.")
+@family("kube_pod_info", "Information about pod.",
+        labels=("host_ip", "pod_ip", "node", "created_by_kind", "created_by_name", "priority_class", "host_network"))
 def info(p: Body) -> Samples:
     controller = controller_of(p) or {}
     yield [("host_ip", dig(p, "status", "hostIP") or ""), ("pod_ip", dig(p, "status", "podIP") or ""),
@@ -220,7 +230,7 @@ def _ip_family(ip: str) -> str | None:
     return "4" if addr.version == 4 else "6"
 
 
-@family("kube_pod_ips", "Pod IP addresses", stability=ALPHA)
+@family("kube_pod_ips", "Pod IP addresses", stability=ALPHA, labels=("ip", "ip_family"))
 def ips(p: Body) -> Samples:
     for entry in _list(p, "status", "podIPs"):
         ip = entry.get("ip") or ""
@@ -229,58 +239,65 @@ def ips(p: Body) -> Samples:
             yield [("ip", ip), ("ip_family", ip_family)], 1
 
 
-@family("kube_pod_init_container_info", "Information about an init container in a pod.")
+@family("kube_pod_init_container_info", "Information about an init container in a pod.",
+        labels=("container", "image_spec", "image", "image_id", "container_id", "restart_policy"))
 def init_container_info(p: Body) -> Samples:
     return _container_info(p, init=True)
 
 
 @family("kube_pod_init_container_resource_limits", "The number of requested limit resource by an init container.",
-        stability=ALPHA)
+        stability=ALPHA, labels=("container", "node", "resource", "unit"))
 def init_container_resource_limits(p: Body) -> Samples:
     return _container_resources(p, True, "limits")
 
 
 @family("kube_pod_init_container_resource_requests",
-        "The number of requested request resource by an init container.", stability=ALPHA)
+        "The number of requested request resource by an init container.", stability=ALPHA,
+        labels=("container", "node", "resource", "unit"))
 def init_container_resource_requests(p: Body) -> Samples:
     return _container_resources(p, True, "requests")
 
 
 family("kube_pod_init_container_state_started", "Start time in unix timestamp for a pod init container.",
-       stability=ALPHA)(_per_status(True, _started))
+       stability=ALPHA, labels=("container",))(_per_status(True, _started))
 family("kube_pod_init_container_status_last_terminated_reason",
-       "Describes the last reason the init container was in terminated state.", stability=ALPHA)(
+       "Describes the last reason the init container was in terminated state.", stability=ALPHA,
+       labels=("container", "reason"))(
     _per_status_reason(True, _last_terminated))
 family("kube_pod_init_container_status_last_terminated_exitcode",
-       "Describes the exit code for the last init container in terminated state.", stability=ALPHA)(
+       "Describes the exit code for the last init container in terminated state.", stability=ALPHA,
+       labels=("container",))(
     _per_status(True, _last_exit_code))
 family("kube_pod_init_container_status_last_terminated_timestamp",
-       "Last terminated time for a pod init container in unix timestamp.", stability=ALPHA)(
+       "Last terminated time for a pod init container in unix timestamp.", stability=ALPHA, labels=("container",))(
     _per_status(True, _last_finished))
-family("kube_pod_init_container_status_ready", "Describes whether the init containers readiness check succeeded.")(
+family("kube_pod_init_container_status_ready", "Describes whether the init containers readiness check succeeded.",
+       labels=("container",))(
     _per_status(True, _ready))
 family("kube_pod_init_container_status_restarts_total", "The number of restarts for the init container.",
-       COUNTER)(_per_status(True, _restarts))
+       COUNTER, labels=("container",))(_per_status(True, _restarts))
 family("kube_pod_init_container_status_running",
-       "Describes whether the init container is currently in running state.")(
+       "Describes whether the init container is currently in running state.", labels=("container",))(
     _per_status(True, _in_state("running")))
 family("kube_pod_init_container_status_terminated",
-       "Describes whether the init container is currently in terminated state.")(
+       "Describes whether the init container is currently in terminated state.", labels=("container",))(
     _per_status(True, _in_state("terminated")))
 family("kube_pod_init_container_status_terminated_reason",
-       "Describes the reason the init container is currently in terminated state.", stability=ALPHA)(
+       "Describes the reason the init container is currently in terminated state.", stability=ALPHA,
+       labels=("container", "reason"))(
     _per_status_reason(True, _current("terminated")))
 family("kube_pod_init_container_status_waiting",
-       "Describes whether the init container is currently in waiting state.")(
+       "Describes whether the init container is currently in waiting state.", labels=("container",))(
     _per_status(True, _in_state("waiting")))
 family("kube_pod_init_container_status_waiting_reason",
-       "Describes the reason the init container is currently in waiting state.", stability=ALPHA)(
+       "Describes the reason the init container is currently in waiting state.", stability=ALPHA,
+       labels=("container", "reason"))(
     _per_status_reason(True, _current("waiting")))
 metadata_families(pods, "pod", labels_stability=STABLE, annotations_stability=ALPHA)
 
 
 @family("kube_pod_overhead_cpu_cores",
-        "The pod overhead in regards to cpu cores associated with running a pod.", stability=ALPHA)
+        "The pod overhead in regards to cpu cores associated with running a pod.", stability=ALPHA, labels=())
 def overhead_cpu_cores(p: Body) -> Samples:
     overhead = dig(p, "spec", "overhead") or {}
     if "cpu" in overhead:
@@ -288,14 +305,15 @@ def overhead_cpu_cores(p: Body) -> Samples:
 
 
 @family("kube_pod_overhead_memory_bytes",
-        "The pod overhead in regards to memory associated with running a pod.", stability=ALPHA)
+        "The pod overhead in regards to memory associated with running a pod.", stability=ALPHA, labels=())
 def overhead_memory_bytes(p: Body) -> Samples:
     overhead = dig(p, "spec", "overhead") or {}
     if "memory" in overhead:
         yield (), quantity_value(overhead["memory"])
 
 
-@family("kube_pod_owner", "Information about the Pod's owner.")
+@family("kube_pod_owner", "Information about the Pod's owner.",
+        labels=("owner_kind", "owner_name", "owner_is_controller"))
 def owner(p: Body) -> Samples:
     return owner_samples(p)
 
@@ -303,7 +321,7 @@ def owner(p: Body) -> Samples:
 @family("kube_pod_resourceclaim_info",
         "Information about a DRA ResourceClaim referenced by a pod, one series per pod.spec.resourceClaims entry; "
         "claim_name is the pod-local reference and resourceclaim_name is the resolved ResourceClaim object name.",
-        stability=ALPHA)
+        stability=ALPHA, labels=("claim_name", "resourceclaim_name", "resourceclaim_template_name"))
 def resourceclaim_info(p: Body) -> Samples:
     resolved = {s.get("name") or "": s["resourceClaimName"] for s in _list(p, "status", "resourceClaimStatuses")
                 if s.get("resourceClaimName") is not None}
@@ -316,12 +334,13 @@ def resourceclaim_info(p: Body) -> Samples:
                ("resourceclaim_template_name", template or "")], 1
 
 
-@family("kube_pod_restart_policy", "Describes the restart policy in use by this pod.")
+@family("kube_pod_restart_policy", "Describes the restart policy in use by this pod.", labels=("type",))
 def restart_policy(p: Body) -> Samples:
     yield [("type", dig(p, "spec", "restartPolicy") or "")], 1
 
 
-@family("kube_pod_runtimeclass_name_info", "The runtimeclass associated with the pod.", stability=ALPHA)
+@family("kube_pod_runtimeclass_name_info", "The runtimeclass associated with the pod.", stability=ALPHA,
+        labels=("runtimeclass_name",))
 def runtimeclass_name_info(p: Body) -> Samples:
     name = dig(p, "spec", "runtimeClassName")
     if name is not None:
@@ -343,7 +362,8 @@ def _claim_volumes(p: Body) -> Iterable[tuple[list[tuple[str, str]], bool]]:
 
 
 @family("kube_pod_spec_volumes_persistentvolumeclaims_info",
-        "Information about persistentvolumeclaim and ephemeral volumes in a pod.")
+        "Information about persistentvolumeclaim and ephemeral volumes in a pod.",
+        labels=("volume", "persistentvolumeclaim", "ephemeral"))
 def spec_volumes_persistentvolumeclaims_info(p: Body) -> Samples:
     for labels, _read_only in _claim_volumes(p):
         yield labels, 1
@@ -351,12 +371,13 @@ def spec_volumes_persistentvolumeclaims_info(p: Body) -> Samples:
 
 @family("kube_pod_spec_volumes_persistentvolumeclaims_readonly",
         "Describes whether a persistentvolumeclaim is mounted read only. Ephemeral volumes always report 0 since "
-        "the ephemeral volume source does not support a read-only flag.")
+        "the ephemeral volume source does not support a read-only flag.",
+        labels=("volume", "persistentvolumeclaim", "ephemeral"))
 def spec_volumes_persistentvolumeclaims_readonly(p: Body) -> Samples:
     yield from _claim_volumes(p)
 
 
-@family("kube_pod_start_time", "Start time in unix timestamp for a pod.")
+@family("kube_pod_start_time", "Start time in unix timestamp for a pod.", labels=())
 def start_time(p: Body) -> Samples:
     ts = dig(p, "status", "startTime")
     if ts is not None:
@@ -366,7 +387,7 @@ def start_time(p: Body) -> Samples:
 _PHASES = ("Pending", "Succeeded", "Failed", "Unknown", "Running")
 
 
-@family("kube_pod_status_phase", "The pods current phase.")
+@family("kube_pod_status_phase", "The pods current phase.", labels=("phase",))
 def status_phase(p: Body) -> Samples:
     phase = dig(p, "status", "phase")
     if phase:
@@ -377,7 +398,7 @@ def status_phase(p: Body) -> Samples:
 _QOS_CLASSES = ("BestEffort", "Burstable", "Guaranteed")
 
 
-@family("kube_pod_status_qos_class", "The pods current qosClass.", stability=ALPHA)
+@family("kube_pod_status_qos_class", "The pods current qosClass.", stability=ALPHA, labels=("qos_class",))
 def status_qos_class(p: Body) -> Samples:
     qos = dig(p, "status", "qosClass")
     if qos:
@@ -403,19 +424,21 @@ def _condition_time(type_: str, status: str) -> Callable[[Body], Samples]:
     return fn
 
 
-family("kube_pod_status_ready", "Describes whether the pod is ready to serve requests.")(_condition_status("Ready"))
-family("kube_pod_status_ready_time", "Readiness achieved time in unix timestamp for a pod.", stability=ALPHA)(
+family("kube_pod_status_ready", "Describes whether the pod is ready to serve requests.",
+       labels=("condition",))(_condition_status("Ready"))
+family("kube_pod_status_ready_time", "Readiness achieved time in unix timestamp for a pod.", stability=ALPHA,
+       labels=())(
     _condition_time("Ready", "True"))
-family("kube_pod_status_initialized_time", "Initialized time in unix timestamp for a pod.", stability=ALPHA)(
+family("kube_pod_status_initialized_time", "Initialized time in unix timestamp for a pod.", stability=ALPHA, labels=())(
     _condition_time("Initialized", "True"))
 family("kube_pod_status_container_ready_time", "Readiness achieved time in unix timestamp for a pod containers.",
-       stability=ALPHA)(_condition_time("ContainersReady", "True"))
+       stability=ALPHA, labels=())(_condition_time("ContainersReady", "True"))
 
 _STATUS_REASONS = ("Evicted", "NodeAffinity", "NodeLost", "PreemptionByScheduler", "SchedulingGated", "Shutdown",
                    "TerminationByKubelet", "UnexpectedAdmissionError")
 
 
-@family("kube_pod_status_reason", "The pod status reasons", stability=ALPHA)
+@family("kube_pod_status_reason", "The pod status reasons", stability=ALPHA, labels=("reason",))
 def status_reason(p: Body) -> Samples:
     pod_reason = dig(p, "status", "reason") or ""
     seen = {pod_reason}
@@ -432,20 +455,21 @@ _DISRUPTION_REASONS = frozenset({"PreemptionByScheduler", "DeletionByTaintManage
                                  "DeletionByPodGC", "TerminationByKubelet"})
 
 
-@family("kube_pod_status_disruption_reason", "The pod disruption condition reason", stability=ALPHA)
+@family("kube_pod_status_disruption_reason", "The pod disruption condition reason", stability=ALPHA, labels=("reason",))
 def status_disruption_reason(p: Body) -> Samples:
     for c in _conditions(p, "DisruptionTarget"):
         reason = c.get("reason") or ""
         yield [("reason", reason if reason in _DISRUPTION_REASONS else "Other")], 1
 
 
-family("kube_pod_status_scheduled", "Describes the status of the scheduling process for the pod.")(
+family("kube_pod_status_scheduled", "Describes the status of the scheduling process for the pod.",
+       labels=("condition",))(
     _condition_status("PodScheduled"))
-family("kube_pod_status_scheduled_time", "Unix timestamp when pod moved into scheduled status")(
+family("kube_pod_status_scheduled_time", "Unix timestamp when pod moved into scheduled status", labels=())(
     _condition_time("PodScheduled", "True"))
 
 
-@family("kube_pod_status_unschedulable", "Describes the unschedulable status for the pod.")
+@family("kube_pod_status_unschedulable", "Describes the unschedulable status for the pod.", labels=())
 def status_unschedulable(p: Body) -> Samples:
     for c in _conditions(p, "PodScheduled"):
         if c.get("status") == "False":
@@ -453,10 +477,11 @@ def status_unschedulable(p: Body) -> Samples:
 
 
 family("kube_pod_status_unscheduled_time", "Unix timestamp when pod moved into unscheduled status",
-       stability=ALPHA)(_condition_time("PodScheduled", "False"))
+       stability=ALPHA, labels=())(_condition_time("PodScheduled", "False"))
 
 
-@family("kube_pod_tolerations", "Information about the pod tolerations", stability=ALPHA)
+@family("kube_pod_tolerations", "Information about the pod tolerations", stability=ALPHA,
+        labels=("key", "operator", "value", "effect", "toleration_seconds"))
 def tolerations(p: Body) -> Samples:
     seen: set[tuple[str, ...]] = set()
     for t in _list(p, "spec", "tolerations"):
@@ -469,16 +494,17 @@ def tolerations(p: Body) -> Samples:
         yield list(zip(("key", "operator", "value", "effect", "toleration_seconds"), labels, strict=True)), 1
 
 
-@family("kube_pod_nodeselectors", "Describes the Pod nodeSelectors.", stability=ALPHA, opt_in=True)
+@family("kube_pod_nodeselectors", "Describes the Pod nodeSelectors.", stability=ALPHA, opt_in=True,
+        labels=("nodeselector_*",))
 def nodeselectors(p: Body) -> Samples:
     yield prometheus_labels(dig(p, "spec", "nodeSelector") or {}, lambda _k: True, "nodeselector"), 1
 
 
-@family("kube_pod_service_account", "The service account for a pod.", stability=ALPHA)
+@family("kube_pod_service_account", "The service account for a pod.", stability=ALPHA, labels=("service_account",))
 def service_account(p: Body) -> Samples:
     yield [("service_account", dig(p, "spec", "serviceAccountName") or "")], 1
 
 
-@family("kube_pod_scheduler", "The scheduler for a pod.", stability=ALPHA)
+@family("kube_pod_scheduler", "The scheduler for a pod.", stability=ALPHA, labels=("name",))
 def scheduler(p: Body) -> Samples:
     yield [("name", dig(p, "spec", "schedulerName") or "")], 1

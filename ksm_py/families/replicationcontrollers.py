@@ -12,23 +12,26 @@ replicationcontrollers = Resource(
     identity=[("namespace", NAMESPACE), ("replicationcontroller", NAME)], allowlists=False)
 family = replicationcontrollers.family
 
-family("kube_replicationcontroller_created", "Unix creation timestamp")(created)
-family("kube_replicationcontroller_status_replicas", "The number of replicas per ReplicationController.")(
+family("kube_replicationcontroller_created", "Unix creation timestamp", labels=())(created)
+family("kube_replicationcontroller_status_replicas", "The number of replicas per ReplicationController.", labels=())(
     field("status", "replicas"))
 family("kube_replicationcontroller_status_fully_labeled_replicas",
-       "The number of fully labeled replicas per ReplicationController.")(field("status", "fullyLabeledReplicas"))
+       "The number of fully labeled replicas per ReplicationController.",
+       labels=())(field("status", "fullyLabeledReplicas"))
 family("kube_replicationcontroller_status_ready_replicas",
-       "The number of ready replicas per ReplicationController.")(field("status", "readyReplicas"))
+       "The number of ready replicas per ReplicationController.", labels=())(field("status", "readyReplicas"))
 family("kube_replicationcontroller_status_available_replicas",
-       "The number of available replicas per ReplicationController.")(field("status", "availableReplicas"))
+       "The number of available replicas per ReplicationController.", labels=())(field("status", "availableReplicas"))
 family("kube_replicationcontroller_status_observed_generation",
-       "The generation observed by the ReplicationController controller.")(field("status", "observedGeneration"))
-family("kube_replicationcontroller_spec_replicas", "Number of desired pods for a ReplicationController.")(
+       "The generation observed by the ReplicationController controller.",
+       labels=())(field("status", "observedGeneration"))
+family("kube_replicationcontroller_spec_replicas", "Number of desired pods for a ReplicationController.", labels=())(
     optional_field("spec", "replicas"))
 family("kube_replicationcontroller_metadata_generation",
-       "Sequence number representing a specific generation of the desired state.")(metadata_generation)
+       "Sequence number representing a specific generation of the desired state.", labels=())(metadata_generation)
 
 
-@family("kube_replicationcontroller_owner", "Information about the ReplicationController's owner.", stability=ALPHA)
+@family("kube_replicationcontroller_owner", "Information about the ReplicationController's owner.", stability=ALPHA,
+        labels=("owner_kind", "owner_name", "owner_is_controller"))
 def owner(r: Body) -> Samples:
     return owner_samples(r)

@@ -10,10 +10,10 @@ resourcequotas = Resource("resourcequotas", group="", version="v1", kind="Resour
                           identity=[("namespace", NAMESPACE), ("resourcequota", NAME)])
 family = resourcequotas.family
 
-family("kube_resourcequota_created", "Unix creation timestamp")(created)
+family("kube_resourcequota_created", "Unix creation timestamp", labels=())(created)
 
 
-@family("kube_resourcequota", "Information about resource quota.")
+@family("kube_resourcequota", "Information about resource quota.", labels=("resource", "type"))
 def resourcequota(r: Body) -> Samples:
     # Resource names stay raw (requests.cpu, count/pods); upstream iterates Go maps, so order is random.
     for kind in ("hard", "used"):

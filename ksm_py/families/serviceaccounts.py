@@ -12,25 +12,26 @@ serviceaccounts = Resource("serviceaccounts", group="", version="v1", kind="Serv
 family = serviceaccounts.family
 
 
-@family("kube_serviceaccount_info", "Information about a service account", stability=ALPHA)
+@family("kube_serviceaccount_info", "Information about a service account", stability=ALPHA, labels=("automount_token",))
 def info(sa: Body) -> Samples:
     # A *bool: unset is "" rather than "false", so the API default stays distinguishable.
     automount = sa.get("automountServiceAccountToken")
     yield {"automount_token": "" if automount is None else ("true" if automount else "false")}, 1
 
 
-family("kube_serviceaccount_created", "Unix creation timestamp", stability=ALPHA)(created)
-family("kube_serviceaccount_deleted", "Unix deletion timestamp", stability=ALPHA)(deletion_timestamp)
+family("kube_serviceaccount_created", "Unix creation timestamp", stability=ALPHA, labels=())(created)
+family("kube_serviceaccount_deleted", "Unix deletion timestamp", stability=ALPHA, labels=())(deletion_timestamp)
 
 
-@family("kube_serviceaccount_secret", "Secret being referenced by a service account", stability=ALPHA)
+@family("kube_serviceaccount_secret", "Secret being referenced by a service account", stability=ALPHA, labels=("name",))
 def secret(sa: Body) -> Samples:
     for s in sa.get("secrets") or []:
         yield {"name": s.get("name") or ""}, 1
 
 
 @family("kube_serviceaccount_image_pull_secret",
-        "Secret being referenced by a service account for the purpose of pulling images", stability=ALPHA)
+        "Secret being referenced by a service account for the purpose of pulling images", stability=ALPHA,
+        labels=("name",))
 def image_pull_secret(sa: Body) -> Samples:
     for s in sa.get("imagePullSecrets") or []:
         yield {"name": s.get("name") or ""}, 1

@@ -11,7 +11,8 @@ storageclasses = Resource("storageclasses", group="storage.k8s.io", version="v1"
 family = storageclasses.family
 
 
-@family("kube_storageclass_info", "Information about storageclass.")
+@family("kube_storageclass_info", "Information about storageclass.",
+        labels=("provisioner", "reclaim_policy", "volume_binding_mode"))
 def info(s: Body) -> Samples:
     # Both are pointers the API server defaults; KSM fills in the same defaults when nil.
     reclaim = s.get("reclaimPolicy")
@@ -21,5 +22,5 @@ def info(s: Body) -> Samples:
            ("volume_binding_mode", "Immediate" if binding is None else binding)), 1
 
 
-family("kube_storageclass_created", "Unix creation timestamp")(created)
+family("kube_storageclass_created", "Unix creation timestamp", labels=())(created)
 metadata_families(storageclasses, "storageclass", labels_stability=STABLE, annotations_stability=ALPHA)

@@ -11,9 +11,10 @@ validatingadmissionpolicies = admission_resource("validatingadmissionpolicies", 
 family = validatingadmissionpolicies.family
 
 
-@family("kube_validatingadmissionpolicy_info", "Information about the ValidatingAdmissionPolicy.", stability=ALPHA)
+@family("kube_validatingadmissionpolicy_info", "Information about the ValidatingAdmissionPolicy.", stability=ALPHA,
+        labels=("param_api_version", "param_kind", "failure_policy"))
 def info(policy: Body) -> Samples:
     yield policy_labels(policy), 1
 
 
-family("kube_validatingadmissionpolicy_created", CREATED_HELP, stability=ALPHA)(created)
+family("kube_validatingadmissionpolicy_created", CREATED_HELP, stability=ALPHA, labels=())(created)

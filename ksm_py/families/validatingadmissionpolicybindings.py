@@ -12,12 +12,12 @@ validatingadmissionpolicybindings = admission_resource("validatingadmissionpolic
                                                        "ValidatingAdmissionPolicyBinding")
 family = validatingadmissionpolicybindings.family
 family("kube_validatingadmissionpolicybinding_info", "Information about the ValidatingAdmissionPolicyBinding.",
-       stability=ALPHA)(binding_info)
-family("kube_validatingadmissionpolicybinding_created", CREATED_HELP, stability=ALPHA)(created)
+       stability=ALPHA, labels=("policy_name", "param_name", "param_namespace", "param_not_found_action"))(binding_info)
+family("kube_validatingadmissionpolicybinding_created", CREATED_HELP, stability=ALPHA, labels=())(created)
 
 
 @family("kube_validatingadmissionpolicybinding_validation_action",
-        "Validation actions for the ValidatingAdmissionPolicyBinding.", stability=ALPHA)
+        "Validation actions for the ValidatingAdmissionPolicyBinding.", stability=ALPHA, labels=("action",))
 def validation_action(binding: Body) -> Samples:
     for action in dig(binding, "spec", "validationActions") or []:
         yield {"action": action}, 1

@@ -1,0 +1,289 @@
+"""Custom Resource State metrics as an exporter extension.
+
+It watches ``apiextensions.k8s.io/v1`` CustomResourceDefinitions (upstream
+``internal/discovery``).  Whenever the set of served (group, version, kind) changes, each
+configured resource is resolved against it (``version``/``kind`` may be ``*`` or empty; the group
+is required) and the exporter starts a list/watch for every new match and stops the ones whose
+CRD (or served version) is gone.  Each match is exposed under upstream's writer key, the GVR
+string ``"<group>/<version>, Resource=<plural>"``, in the same sorted order as the built-in
+resources; when two configured resources resolve to the same GVR the later one wins, as upstream.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from ..builder import family_filter
+from ..families._dsl import Allowlists, Family, Resource
+from ..kube.client import ApiResource
+from ..options import OptionError, Options
+from ..store import CompiledResource
+from .config import CompiledFamily, ConfigError, GroupVersionKind, ResourceConfig, compile_resource, parse
+
+if TYPE_CHECKING:
+    from ..app import Exporter, ExtraWatch, WSGIApp
+    from ..exposition import ResourceWriter
+
+logger = logging.getLogger(__name__)
+
+CRD_API = ApiResource("apiextensions.k8s.io", "v1", "customresourcedefinitions", False)
+
+
+@dataclasses.dataclass(frozen=True)
+class GVKP:
+    """A served version of a CRD."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool = True
+
+    @property
+    def gvr(self) -> str:
+        """``schema.GroupVersionResource.String()``: upstream's writer key for the resource."""
+        return f"{self.group}/{self.version}, Resource={self.plural}"
+
+
+def served_versions(crd: dict[str, Any]) -> list[GVKP]:
+    """upstream ``extractGVKPs``: one entry per served version; malformed CRDs give nothing."""
+    spec = crd.get("spec")
+    if not isinstance(spec, dict):
+        return []
+    group, names, versions = spec.get("group"), spec.get("names"), spec.get("versions")
+    if not isinstance(group, str) or not isinstance(names, dict) or not isinstance(versions, list):
+        return []
+    kind, plural = names.get("kind"), names.get("plural")
+    if not isinstance(kind, str) or not isinstance(plural, str):
+        return []
+    namespaced = spec.get("scope", "Namespaced") != "Cluster"
+    out = []
+    for v in versions:
+        if not isinstance(v, dict) or not isinstance(v.get("name"), str):
+            continue
+        if "served" in v and v["served"] is not True:
+            continue  # not served (or unreadable): a list/watch could never succeed
+        out.append(GVKP(group, v["name"], kind, plural, namespaced))
+    return out
+
+
+def resolve(gvk: GroupVersionKind, available: list[GVKP]) -> list[GVKP]:
+    """upstream ``ResolveGVKToGVKPs``: ``*``/empty version and kind match every served one."""
+    if gvk.group in ("", "*"):
+        logger.error("custom resource state: group is required in the defined GVK %s", gvk)
+        return []
+    any_version = gvk.version in ("", "*")
+    any_kind = gvk.kind in ("", "*")
+    return [p for p in available if p.group == gvk.group and (any_version or p.version == gvk.version)
+            and (any_kind or p.kind == gvk.kind)]
+
+
+def load_config(options: Options) -> list[ResourceConfig] | None:
+    """The configured resources (inline config wins over the file); None when there is none.
+
+    Raises OptionError naming the flag when the configuration cannot be read or compiled.
+    """
+    flag = "--custom-resource-state-config"
+    text = options.custom_resource_state_config
+    if not text and options.custom_resource_state_config_file:
+        flag = "--custom-resource-state-config-file"
+        path = options.custom_resource_state_config_file
+        try:
+            with open(path) as f:
+                text = f.read()
+        except FileNotFoundError:
+            if options.continue_without_custom_resource_state_config_file:
+                logger.warning("custom resource state config file %s does not exist; continuing without it", path)
+                return None
+            raise OptionError(f"{flag}: unable to open Custom Resource State Metrics file {path}: "
+                              "no such file") from None
+        except OSError as e:
+            raise OptionError(f"{flag}: unable to open Custom Resource State Metrics file {path}: "
+                              f"{e.strerror}") from None
+    if not text:
+        return None
+    try:
+        return parse(text)
+    except ConfigError as e:
+        raise OptionError(f"{flag}: {e}") from None
+
+
+class _CRDSink:
+    """Feeds CRD events to the extension (the shape of a reflector sink)."""
+
+    def __init__(self, owner: CustomResourceState) -> None:
+        self.owner = owner
+
+    def upsert(self, obj: dict[str, Any]) -> None:
+        self.owner.crd_changed(obj)
+
+    def delete(self, obj: dict[str, Any]) -> None:
+        self.owner.crd_deleted(obj)
+
+    def replacement(self) -> _CRDReplacement:
+        return _CRDReplacement(self.owner)
+
+
+class _CRDReplacement:
+    def __init__(self, owner: CustomResourceState) -> None:
+        self.owner = owner
+        self.crds: dict[str, list[GVKP]] = {}
+
+    def add(self, obj: dict[str, Any]) -> None:
+        self.crds[(obj.get("metadata") or {}).get("name") or ""] = served_versions(obj)
+
+    def commit(self) -> None:
+        self.owner.crds_replaced(self.crds)
+
+
+class CustomResourceState:
+    """The extension: one CRD watch, and a list/watch per configured custom resource being served."""
+
+    def __init__(self, options: Options, config: list[ResourceConfig]) -> None:
+        self.options = options
+        self.config = config
+        self.enabled = family_filter(options)
+        self.crds: dict[str, list[GVKP]] = {}
+        self.active: dict[str, tuple[int, GVKP]] = {}
+        self.exporter: Exporter | None = None
+        self.add_events: Counter | None = None
+        self.update_events: Counter | None = None
+        self.delete_events: Counter | None = None
+        self.cache: Gauge | None = None
+
+    # -- Extension -----------------------------------------------------------------------------
+    def watches(self, options: Options) -> list[ExtraWatch]:
+        from ..app import ExtraWatch
+
+        sink = _CRDSink(self)
+        return [ExtraWatch("customresourcedefinitions", CRD_API, lambda _ns: sink)]
+
+    def writers(self) -> list[ResourceWriter]:
+        return []
+
+    def routes(self) -> dict[str, WSGIApp]:
+        return {}
+
+    def bind(self, exporter: Exporter) -> None:
+        """Called by the exporter once it exists: resources are added to and removed from it."""
+        self.exporter = exporter
+        r = exporter.telemetry.registry
+        self.add_events = Counter("kube_state_metrics_custom_resource_state_add_events",
+                                  "Number of times that the CRD informer triggered the add event.", registry=r)
+        self.update_events = Counter("kube_state_metrics_custom_resource_state_update_events",
+                                     "Number of times that the CRD informer triggered the update event.", registry=r)
+        self.delete_events = Counter("kube_state_metrics_custom_resource_state_delete_events",
+                                     "Number of times that the CRD informer triggered the remove event.", registry=r)
+        self.cache = Gauge("kube_state_metrics_custom_resource_state_cache",
+                           "Net amount of CRDs affecting the cache currently.", registry=r)
+        path = self.options.custom_resource_state_config_file
+        if path:
+            _config_file_metrics(r, path)
+
+    # -- CRD events ----------------------------------------------------------------------------
+    def crd_changed(self, crd: dict[str, Any]) -> None:
+        name = (crd.get("metadata") or {}).get("name") or ""
+        self._count("update" if name in self.crds else "add")
+        self.crds[name] = served_versions(crd)
+        self.reconcile()
+
+    def crd_deleted(self, crd: dict[str, Any]) -> None:
+        name = (crd.get("metadata") or {}).get("name") or ""
+        if self.crds.pop(name, None) is not None:
+            self._count("delete")
+        self.reconcile()
+
+    def crds_replaced(self, crds: dict[str, list[GVKP]]) -> None:
+        for name in crds:
+            self._count("update" if name in self.crds else "add")
+        for name in self.crds:
+            if name not in crds:
+                self._count("delete")
+        self.crds = dict(crds)
+        self.reconcile()
+
+    def _count(self, event: str) -> None:
+        counter = {"add": self.add_events, "update": self.update_events, "delete": self.delete_events}[event]
+        if counter is not None:
+            counter.inc()
+        if self.cache is not None and event != "update":
+            self.cache.inc(1 if event == "add" else -1)
+
+    # -- reconciliation ------------------------------------------------------------------------
+    def desired(self) -> dict[str, tuple[int, GVKP]]:
+        available: list[GVKP] = []
+        seen: set[tuple[str, str, str]] = set()
+        for gvkps in self.crds.values():
+            for p in gvkps:
+                if (p.group, p.version, p.kind) not in seen:
+                    seen.add((p.group, p.version, p.kind))
+                    available.append(p)
+        out: dict[str, tuple[int, GVKP]] = {}
+        for i, resource in enumerate(self.config):
+            matches = resolve(resource.group_version_kind, available)
+            if not matches:
+                logger.debug("custom resource state: no served CRD matches %s", resource.group_version_kind)
+            for p in matches:
+                out[p.gvr] = (i, p)  # the same GVR configured twice: the later entry wins
+        return out
+
+    def reconcile(self) -> None:
+        exporter = self.exporter
+        if exporter is None:
+            return
+        desired = self.desired()
+        for name in list(self.active):
+            if desired.get(name) != self.active[name]:
+                logger.info("custom resource state: stop watching %s", name)
+                exporter.remove_resource(name)
+                del self.active[name]
+        for name, (i, p) in desired.items():
+            if name in self.active:
+                continue
+            try:
+                compiled = self.compile(self.config[i], p)
+            except ConfigError as e:  # validated at start-up, so only a resolved name can fail here
+                logger.error("custom resource state: cannot compile %s: %s", name, e)
+                continue
+            logger.info("custom resource state: watching %s (%d families)", name, len(compiled.families))
+            exporter.add_resource(compiled, ApiResource(p.group, p.version, p.plural, p.namespaced))
+            self.active[name] = (i, p)
+
+    def compile(self, config: ResourceConfig, p: GVKP) -> CompiledResource:
+        families = compile_resource(config, GroupVersionKind(p.group, p.version, p.kind))
+        resource = Resource(p.gvr, group=p.group, version=p.version, kind=p.kind, namespaced=p.namespaced,
+                            identity=[], allowlists=False)
+        resource.families = [_family(f) for f in families]
+        on_error = self.exporter.telemetry.render_error if self.exporter is not None else None
+        return CompiledResource(resource, [f for f in resource.families if self.enabled(f)], Allowlists(), on_error)
+
+
+def _config_file_metrics(registry: CollectorRegistry, path: str) -> None:
+    """upstream's ``kube_state_metrics_config_hash`` and reload gauges for the configuration file."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return
+    labels = ("customresourceconfig", os.path.normpath(path))
+    names = ("type", "filename")
+    # The first 48 bits of the MD5, little-endian (what fits a float64 exactly).
+    digest = int.from_bytes(hashlib.md5(data, usedforsecurity=False).digest()[:6], "little")
+    Gauge("kube_state_metrics_config_hash", "Hash of the currently loaded configuration.", names,
+          registry=registry).labels(*labels).set(digest)
+    Gauge("kube_state_metrics_last_config_reload_successful",
+          "Whether the last configuration reload attempt was successful.", names,
+          registry=registry).labels(*labels).set(1)
+    Gauge("kube_state_metrics_last_config_reload_success_timestamp_seconds",
+          "Timestamp of the last successful configuration reload.", names,
+          registry=registry).labels(*labels).set_to_current_time()
+
+
+def _family(f: CompiledFamily) -> Family:
+    return Family(f.name, f.help, f.type, "", lambda _allow: f.generate)
