@@ -1,15 +1,14 @@
 """Pre-rendered metrics per object: rendered once per watch event, concatenated on scrape.
 
-Each object is kept as one bytes blob holding all of its families back to back, plus the
-offsets where each family starts (what KSM's ``metrics_store`` keeps).  Objects live in a
-fixed number of buckets; each bucket caches its per-family concatenation, so a scrape joins a
-few hundred pieces per family instead of one piece per object, and a watch event only
-invalidates one bucket.
+Each object is kept as a tuple with one bytes chunk per family (``b""`` when it has no
+samples; what KSM's ``metrics_store`` keeps as ``[][]byte``).  Objects live in a fixed number
+of buckets; each bucket caches its per-family concatenation, so a scrape joins a few hundred
+pieces per family instead of one piece per object, and a watch event only invalidates one
+bucket.  Rebuilding a bucket is ``zip`` + ``bytes.join`` over those tuples, all in C.
 """
 
 from __future__ import annotations
 
-import array
 import logging
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -31,8 +30,26 @@ def object_key(obj: Body) -> str:
     return f"{meta.get('namespace') or ''}/{meta.get('name') or ''}"
 
 
+# format_value() results by value: sizes, counts and timestamps repeat across objects.  Equal
+# keys (1, 1.0, True; 0, -0.0, False) format identically, so sharing an entry is safe.
+_VALUES: dict[Any, str] = {}
+_VALUES_MAX = 1 << 16
+
+
+def _value(v: float | int | bool) -> str:
+    s = _VALUES.get(v)
+    if s is None:
+        s = format_value(v)
+        if len(_VALUES) < _VALUES_MAX:
+            _VALUES[v] = s
+    return s
+
+
 def _label_pairs(labels: Any) -> str:
-    items = labels.items() if isinstance(labels, Mapping) else labels
+    # Exact type checks first: isinstance() against typing.Mapping is an ABC check, and slow.
+    t = type(labels)
+    items = labels.items() if t is dict or (t is not tuple and t is not list and isinstance(labels, Mapping)) \
+        else labels
     out = []
     for k, v in items:
         if type(v) is not str:
@@ -54,53 +71,43 @@ class CompiledResource:
         self.headers_openmetrics = [f.header(openmetrics=True) for f in self.families]
         self.on_render_error = on_render_error
 
-    def render(self, obj: Body) -> tuple[bytes, bytes]:
-        """All families of one object as (blob, uint32 family start offsets)."""
+    def render(self, obj: Body) -> tuple[bytes, ...]:
+        """All families of one object: one bytes chunk per family, ``b""`` for none."""
         identity = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in self.resource.identity_labels(obj))
-        parts: list[str] = []
-        offsets = array.array("I")
-        size = 0
+        chunks: list[bytes] = []
         for name, fn in self.fns:
-            offsets.append(size)
             try:
                 lines = []
                 for labels, value in fn(obj):
                     rest = _label_pairs(labels) if labels else ""
                     if identity and rest:
-                        lines.append(f"{name}{{{identity},{rest}}} {format_value(value)}\n")
+                        lines.append(f"{name}{{{identity},{rest}}} {_value(value)}\n")
                     elif identity or rest:
-                        lines.append(f"{name}{{{identity or rest}}} {format_value(value)}\n")
+                        lines.append(f"{name}{{{identity or rest}}} {_value(value)}\n")
                     else:
-                        lines.append(f"{name} {format_value(value)}\n")
+                        lines.append(f"{name} {_value(value)}\n")
             except Exception as e:  # noqa: BLE001 - one bad family must not lose the others
                 if self.on_render_error:
                     self.on_render_error(self.name, name, e)
                 logger.warning("rendering %s of %s %s failed: %r", name, self.name, identity, e)
+                chunks.append(b"")
                 continue
-            chunk = "".join(lines)
-            parts.append(chunk)
-            size += len(chunk.encode()) if not chunk.isascii() else len(chunk)
-        offsets.append(size)
-        return "".join(parts).encode(), offsets.tobytes()
+            chunks.append("".join(lines).encode() if lines else b"")
+        return tuple(chunks)
 
 
 class _Bucket:
     __slots__ = ("objects", "chunks")
 
     def __init__(self) -> None:
-        self.objects: dict[str, tuple[bytes, bytes]] = {}
+        self.objects: dict[str, tuple[bytes, ...]] = {}
         self.chunks: list[bytes] | None = None
 
     def build(self, nfamilies: int) -> list[bytes]:
         if self.chunks is None:
-            per_family: list[list[bytes]] = [[] for _ in range(nfamilies)]
-            for blob, raw_offsets in self.objects.values():
-                offsets = memoryview(raw_offsets).cast("I")
-                for i in range(nfamilies):
-                    start, end = offsets[i], offsets[i + 1]
-                    if start != end:
-                        per_family[i].append(blob[start:end])
-            self.chunks = [b"".join(p) for p in per_family]
+            # Transpose objects x families and join each family's column (C loops only).
+            self.chunks = [b"".join(column) for column in zip(*self.objects.values(), strict=True)] if self.objects \
+                else [b""] * nfamilies
         return self.chunks
 
 

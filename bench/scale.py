@@ -1,0 +1,710 @@
+"""ksm-py and upstream kube-state-metrics side by side on a synthetic kwok cluster.
+
+    python -m bench.scale --preset 1k|10k|50k [--results-dir DIR] [--workdir DIR]
+
+Starts the local control plane (``tests.cluster.controlplane``, scale mode, kwok nodes), stops
+kube-controller-manager and kube-scheduler (and kwok while populating), and creates the
+workload directly: namespaces (with
+their ``default`` ServiceAccount), Deployments and ReplicaSets (with a status written through the
+``status`` subresource), pods owned by the ReplicaSets with ``spec.nodeName`` already set (kwok
+makes them Running), Services, EndpointSlices, ConfigMaps, Secrets and Jobs.  Then both exporters
+run with the same flags and are measured in the same run; see bench/README.md for every metric.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import dataclasses
+import datetime
+import http.client
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import orjson
+
+from tests.cluster import build
+from tests.cluster.controlplane import ControlPlane
+
+from ._util import Progress, cpu_seconds, log, median, percentile, proc_status, table
+from .api import Api, ApiFailure, collection_path, object_path, parallel
+from .objects import (
+    configmap_manifest,
+    deployment_manifest,
+    deployment_status,
+    endpointslice_manifest,
+    job_manifest,
+    namespace_manifest,
+    pod_manifest,
+    replicaset_manifest,
+    running_status,
+    secret_manifest,
+    service_account_manifest,
+    service_manifest,
+    template_hash,
+    workload_status,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE_NS, PROBE_CM = "bench-probe", "probe"
+# kube-state-metrics v2.20's default --resources. ksm-py's own default adds ``events`` and
+# ``topology`` (families upstream does not have), so both get this list explicitly.
+KSM_DEFAULT_RESOURCES = (
+    "certificatesigningrequests,configmaps,cronjobs,daemonsets,deployments,endpointslices,"
+    "horizontalpodautoscalers,ingresses,jobs,leases,limitranges,mutatingadmissionpolicies,"
+    "mutatingadmissionpolicybindings,mutatingwebhookconfigurations,namespaces,networkpolicies,nodes,"
+    "persistentvolumeclaims,persistentvolumes,poddisruptionbudgets,pods,replicasets,replicationcontrollers,"
+    "resourcequotas,secrets,services,statefulsets,storageclasses,validatingadmissionpolicies,"
+    "validatingadmissionpolicybindings,validatingwebhookconfigurations,volumeattachments"
+)
+# Every resource checked for completeness, by the family that has one series per object.
+COMPLETENESS = {
+    "Pod": b"kube_pod_created{", "Node": b"kube_node_created{", "Namespace": b"kube_namespace_created{",
+    "ConfigMap": b"kube_configmap_created{", "Secret": b"kube_secret_created{",
+    "Service": b"kube_service_created{", "EndpointSlice": b"kube_endpointslice_created{",
+    "Deployment": b"kube_deployment_created{", "ReplicaSet": b"kube_replicaset_created{",
+    "Job": b"kube_job_created{",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    name: str
+    nodes: int
+    pods: int
+    churn_rate: float        # pod label updates per second
+    churn_seconds: float
+    replicas: int = 10       # pods per Deployment/ReplicaSet
+    pods_per_namespace: int = 250
+    scrapes: int = 20
+    probes: int = 20
+
+    @property
+    def deployments(self) -> int:
+        return math.ceil(self.pods / self.replicas)
+
+    @property
+    def namespaces(self) -> int:
+        return math.ceil(self.pods / self.pods_per_namespace)
+
+    @property
+    def jobs(self) -> int:
+        return max(1, self.pods // 100)
+
+
+PRESETS = {
+    "1k": Preset("1k", nodes=10, pods=1_000, churn_rate=20, churn_seconds=15),
+    "10k": Preset("10k", nodes=100, pods=10_000, churn_rate=100, churn_seconds=30),
+    "50k": Preset("50k", nodes=500, pods=50_000, churn_rate=200, churn_seconds=60),
+}
+
+
+# -- cluster population ----------------------------------------------------------------------------
+@dataclasses.dataclass
+class App:
+    index: int
+    namespace: str
+    name: str
+    replicas: int
+    deploy_uid: str = ""
+    rs_uid: str = ""
+
+    @property
+    def rs_name(self) -> str:
+        return f"{self.name}-{template_hash(self.name)}"
+
+
+def plan_apps(p: Preset) -> list[App]:
+    apps = []
+    for a in range(p.deployments):
+        first_pod = a * p.replicas
+        apps.append(App(a, f"bench-{first_pod // p.pods_per_namespace:04d}", f"app-{a:05d}",
+                        min(p.replicas, p.pods - first_pod)))
+    return apps
+
+
+def pod_names(p: Preset, apps: Sequence[App]) -> list[tuple[str, str]]:
+    return [(a.namespace, f"{a.rs_name}-{r:05d}") for a in apps for r in range(a.replicas)]
+
+
+def populate(api: Api, p: Preset, workers: int) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    apps = plan_apps(p)
+    namespaces = sorted({a.namespace for a in apps}) + [PROBE_NS]
+    timings: dict[str, dict[str, float]] = {}
+
+    def run(label: str, items: Sequence[Any], fn: Callable[[Any], Any], n_workers: int = workers) -> list[Any]:
+        results, seconds = parallel(label, items, fn, total=len(items), workers=n_workers)
+        timings[label] = {"objects": len(items), "seconds": round(seconds, 2),
+                          "per_s": round(len(items) / seconds, 1) if seconds else 0.0}
+        return results
+
+    started = time.monotonic()
+    run("namespaces", [namespace_manifest(ns, i) for i, ns in enumerate(namespaces)], api.create)
+    run("serviceaccounts", [service_account_manifest(ns) for ns in namespaces], api.create)
+
+    def create_deployment(a: App) -> None:
+        a.deploy_uid = api.create(deployment_manifest(a.namespace, a.name, a.index, a.replicas))["metadata"]["uid"]
+    run("deployments", apps, create_deployment)
+
+    def create_replicaset(a: App) -> None:
+        rs = replicaset_manifest(a.namespace, a.name, a.index, a.replicas, a.deploy_uid)
+        a.rs_uid = api.create(rs)["metadata"]["uid"]
+    run("replicasets", apps, create_replicaset)
+
+    def pod_ip(seq: int) -> str:
+        node = seq % p.nodes  # kwok's addressing: 10.(128 + node / 256).(node % 256).0/24 per node
+        return f"10.{128 + node // 256}.{node % 256}.{(seq // p.nodes) % 250 + 2}"
+
+    def pods() -> Iterator[tuple[str, str, bytes, bytes]]:
+        seq = 0
+        for a in apps:
+            for r in range(a.replicas):
+                body = pod_manifest(a.namespace, a.name, a.index, r, f"kwok-node-{seq % p.nodes}", a.rs_name, a.rs_uid)
+                status = {"status": running_status(body, pod_ip(seq), seq)}
+                path = collection_path("Pod", a.namespace)
+                yield path, body["metadata"]["name"], orjson.dumps(body), orjson.dumps(status)
+                seq += 1
+
+    def create_pod(item: tuple[str, str, bytes, bytes]) -> None:
+        # Created, then made Running the way kwok would (2 writes per pod, like a kubelet's first).
+        path, name, body, status = item
+        api.request("POST", path, body, ok=(409,))
+        api.request("PATCH", f"{path}/{name}/status", status, content_type="application/merge-patch+json")
+    run("pods", list(pods()), create_pod)
+
+    def write_status(a: App) -> None:
+        api.merge_patch(object_path({"kind": "Deployment", "metadata": {"namespace": a.namespace, "name": a.name}},
+                                    "status"), {"status": deployment_status(a.replicas)})
+        api.merge_patch(object_path({"kind": "ReplicaSet", "metadata": {"namespace": a.namespace, "name": a.rs_name}},
+                                    "status"), {"status": workload_status(a.replicas)})
+    run("workload status", apps, write_status)
+
+    names = pod_names(p, apps)
+    by_app: dict[int, list[tuple[str, str, str]]] = {}
+    seq = 0
+    for a in apps:
+        for r in range(a.replicas):
+            ip = pod_ip(seq)
+            by_app.setdefault(a.index, []).append((f"{a.rs_name}-{r:05d}", ip, f"kwok-node-{seq % p.nodes}"))
+            seq += 1
+    run("services", [service_manifest(a.namespace, a.name, a.index) for a in apps], api.create)
+    run("endpointslices", [endpointslice_manifest(a.namespace, a.name, a.index, by_app[a.index]) for a in apps],
+        api.create)
+    run("configmaps", [configmap_manifest(a.namespace, f"{a.name}-config", a.index) for a in apps]
+        + [configmap_manifest(PROBE_NS, PROBE_CM, 0)], api.create)
+    run("secrets", [secret_manifest(a.namespace, f"{a.name}-tls", a.index) for a in apps], api.create)
+    ns_list = sorted({a.namespace for a in apps})
+    run("jobs", [job_manifest(ns_list[j % len(ns_list)], f"report-{j:05d}", j) for j in range(p.jobs)], api.create)
+    elapsed = time.monotonic() - started
+    total = sum(int(t["objects"]) for t in timings.values())
+    stats = {"objects_created": total, "create_seconds": round(elapsed, 1),
+             "objects_per_s": round(total / elapsed, 1), "pods_per_s": timings["pods"]["per_s"], "steps": timings,
+             "namespaces": len(namespaces), "deployments": len(apps), "replicasets": len(apps),
+             "services": len(apps), "endpointslices": len(apps), "configmaps": len(apps) + 1,
+             "secrets": len(apps), "jobs": p.jobs, "pods": len(names), "nodes": p.nodes}
+    return stats, names
+
+
+def wait_pods_running(api: Api, total: int, timeout: float) -> float:
+    """Until kwok has made every pod Running; returns the seconds waited."""
+    progress = Progress("kwok: Running", total, interval=0)
+    deadline = time.monotonic() + timeout
+    while True:
+        page = api.json("GET", "/api/v1/pods?resourceVersion=0&fieldSelector=status.phase%21%3DRunning",
+                        accept="application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json")
+        pending = len(page.get("items") or [])
+        progress.update(total - pending)
+        if pending == 0:
+            return progress.close()
+        if time.monotonic() > deadline:
+            progress.close()
+            raise TimeoutError(f"{pending} pods still not Running after {timeout:.0f}s (is kwok keeping up?)")
+        time.sleep(2)
+
+
+def stop_component(plane: ControlPlane, name: str) -> None:
+    proc = plane.processes.pop(name, None)
+    if proc is None or proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+# -- exporters -------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def ksm_py_argv() -> list[str]:
+    exe = shutil.which("ksm-py")
+    return [exe] if exe else [sys.executable, "-m", "ksm_py"]
+
+
+class Exporter:
+    def __init__(self, name: str, argv: list[str], kubeconfig: Path, logdir: Path,
+                 resources: str = KSM_DEFAULT_RESOURCES) -> None:
+        self.name = name
+        self.port, self.tport = free_port(), free_port()
+        self.argv = [*argv, f"--kubeconfig={kubeconfig}", "--host=127.0.0.1", f"--port={self.port}",
+                     "--telemetry-host=127.0.0.1", f"--telemetry-port={self.tport}", "--enable-gzip-encoding"]
+        if resources:
+            self.argv.append(f"--resources={resources}")
+        self.log = logdir / f"{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.t0 = 0.0
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.t0 = time.monotonic()
+            self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         start_new_session=True, preexec_fn=_die_with_parent)
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def alive(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            tail = self.log.read_text(errors="replace").splitlines()[-30:]
+            raise RuntimeError(f"{self.name} exited:\n" + "\n".join(tail))
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+class LineCounter:
+    """Counts sample lines by prefix in a streamed text body (handles lines split across chunks)."""
+
+    def __init__(self, prefixes: Sequence[bytes]) -> None:
+        self.prefixes = list(prefixes)
+        self.counts = dict.fromkeys(self.prefixes, 0)
+        self.samples = 0
+        self._tail = b"\n"
+
+    def feed(self, chunk: bytes) -> None:
+        buf = self._tail + chunk
+        cut = buf.rfind(b"\n")
+        if cut < 0:
+            self._tail = buf
+            return
+        whole, self._tail = buf[:cut + 1], buf[cut:]
+        # Every complete line in ``whole`` is preceded by a newline (the kept one included).
+        for p in self.prefixes:
+            self.counts[p] += whole.count(b"\n" + p)
+        self.samples += whole.count(b"\n") - 1 - whole.count(b"\n#")
+
+
+@dataclasses.dataclass
+class Scrape:
+    seconds: float
+    size: int
+    status: int
+    encoding: str
+
+
+def http_get(port: int, path: str, *, gzip: bool = False, sink: Callable[[bytes], None] | None = None,
+             timeout: float = 300) -> Scrape:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        started = time.perf_counter()
+        conn.request("GET", path, headers={"Accept-Encoding": "gzip"} if gzip else {})
+        resp = conn.getresponse()
+        size = 0
+        while True:
+            chunk = resp.read(1 << 20)
+            if not chunk:
+                break
+            size += len(chunk)
+            if sink is not None:
+                sink(chunk)
+        return Scrape(time.perf_counter() - started, size, resp.status, resp.getheader("Content-Encoding") or "")
+    finally:
+        conn.close()
+
+
+class HealthzPoller(threading.Thread):
+    """GET /healthz every 50 ms; latencies after the first success until stopped."""
+
+    def __init__(self, port: int, interval: float = 0.05) -> None:
+        super().__init__(daemon=True, name=f"healthz-{port}")
+        self.port, self.interval = port, interval
+        self.latencies: list[float] = []
+        self.errors = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                result = http_get(self.port, "/healthz", timeout=30)
+                if result.status == 200:
+                    self.latencies.append(result.seconds)
+                elif self.latencies:
+                    self.errors += 1
+            except OSError:
+                if self.latencies:
+                    self.errors += 1
+            self._stop_event.wait(self.interval)
+
+    def finish(self) -> dict[str, Any]:
+        self._stop_event.set()
+        self.join(35)
+        return {"healthz_polls": len(self.latencies), "healthz_errors": self.errors,
+                "healthz_max_s": max(self.latencies) if self.latencies else None,
+                "healthz_p99_s": percentile(self.latencies, 99) if self.latencies else None}
+
+
+def wait_ready(exp: Exporter, expected: dict[str, int], timeout: float) -> dict[str, Any]:
+    """Start ``exp`` and measure its initial sync: time to ready, CPU, peak RSS, /healthz."""
+    poller = HealthzPoller(exp.port)
+    exp.start()
+    poller.start()
+    deadline = exp.t0 + timeout
+    polls = 0
+    try:
+        while True:
+            exp.alive()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{exp.name} not ready after {timeout:.0f}s")
+            t = time.monotonic()
+            polls += 1
+            try:
+                if exp.name == "ksm-py":
+                    ready = http_get(exp.tport, "/readyz", timeout=30).status == 200
+                else:
+                    counter = LineCounter([COMPLETENESS[k] for k in expected])
+                    ready = http_get(exp.port, "/metrics", sink=counter.feed).status == 200 and all(
+                        counter.counts[COMPLETENESS[k]] >= n for k, n in expected.items())
+            except OSError:
+                ready = False
+            if ready:
+                ready_s = t - exp.t0
+                break
+            time.sleep(0.05 if exp.name == "ksm-py" else 0.1)
+        cpu = cpu_seconds(exp.pid)
+        mem = proc_status(exp.pid)
+    finally:
+        health = poller.finish()
+    return {"ready_s": ready_s, "ready_polls": polls, "sync_cpu_s": cpu, "sync_peak_rss": mem["VmHWM"],
+            "rss_at_ready": mem["VmRSS"], **health}
+
+
+def verify(exp: Exporter, expected: dict[str, int]) -> dict[str, Any]:
+    counter = LineCounter([COMPLETENESS[k] for k in expected])
+    result = http_get(exp.port, "/metrics", sink=counter.feed)
+    counts = {k: counter.counts[COMPLETENESS[k]] for k in expected}
+    missing = {k: (counts[k], n) for k, n in expected.items() if counts[k] < n}
+    if result.status != 200 or missing:
+        raise RuntimeError(f"{exp.name}: incomplete /metrics (status {result.status}; have, want: {missing})")
+    return {"samples": counter.samples, "series_by_kind": counts}
+
+
+def scrape_round(exps: Sequence[Exporter], n: int, gzip: bool) -> dict[str, list[Scrape]]:
+    out: dict[str, list[Scrape]] = {e.name: [] for e in exps}
+    progress = Progress("scrapes gzip" if gzip else "scrapes plain", n * len(exps), interval=0)
+    done = 0
+    for _ in range(n):
+        for e in exps:
+            s = http_get(e.port, "/metrics", gzip=gzip)
+            if s.status != 200 or (gzip and s.encoding != "gzip"):
+                raise RuntimeError(f"{e.name}: scrape answered {s.status} encoding {s.encoding!r}")
+            out[e.name].append(s)
+            done += 1
+            progress.update(done)
+    progress.close()
+    return out
+
+
+# -- churn and watch-to-metric probes --------------------------------------------------------------
+class Churner(threading.Thread):
+    """Merge-patches a label on pods at a fixed rate (bounded in count and time)."""
+
+    def __init__(self, api: Api, pods: Sequence[tuple[str, str]], rate: float, seconds: float) -> None:
+        super().__init__(daemon=True, name="churn")
+        self.api, self.pods, self.rate, self.seconds = api, pods, rate, seconds
+        self.total = int(rate * seconds)
+        self.done = 0
+        self.errors = 0
+        self.latencies: list[float] = []
+        self.started = self.ended = 0.0
+
+    def run(self) -> None:
+        lock = threading.Lock()
+        ticks = iter(range(self.total))
+        self.started = time.monotonic()
+        deadline = self.started + self.seconds * 2 + 30
+
+        def worker() -> None:
+            while time.monotonic() < deadline:
+                with lock:
+                    i = next(ticks, None)
+                if i is None:
+                    return
+                delay = self.started + i / self.rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                ns, name = self.pods[(i * 7919) % len(self.pods)]
+                t = time.perf_counter()
+                try:
+                    self.api.merge_patch(f"/api/v1/namespaces/{ns}/pods/{name}",
+                                         {"metadata": {"labels": {"bench-churn": str(i)}}})
+                    self.latencies.append(time.perf_counter() - t)
+                    self.done += 1
+                except (OSError, ApiFailure):
+                    self.errors += 1
+
+        workers = [threading.Thread(target=worker, daemon=True) for _ in range(max(4, min(32, int(self.rate) // 8)))]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        self.ended = time.monotonic()
+
+
+def probe_value(body: bytes) -> float | None:
+    key = f'kube_configmap_metadata_resource_version{{namespace="{PROBE_NS}",configmap="{PROBE_CM}"}} '.encode()
+    at = body.find(key)
+    if at < 0:
+        return None
+    end = body.find(b"\n", at)
+    return float(body[at + len(key):end])
+
+
+def probe_once(api: Api, exps: Sequence[Exporter], k: int, timeout: float = 60) -> dict[str, float | None]:
+    """Update the probe ConfigMap; seconds until each exporter's /metrics shows its new resourceVersion."""
+    obj = api.merge_patch(f"/api/v1/namespaces/{PROBE_NS}/configmaps/{PROBE_CM}", {"data": {"probe": str(k)}})
+    t_resp = time.perf_counter()
+    rv = float(obj["metadata"]["resourceVersion"])
+    seen: dict[str, float | None] = {}
+
+    def watch(e: Exporter) -> None:
+        deadline = t_resp + timeout
+        while time.perf_counter() < deadline:
+            chunks: list[bytes] = []
+            s = http_get(e.port, "/metrics?resources=configmaps", sink=chunks.append)
+            value = probe_value(b"".join(chunks))
+            if value is not None and value >= rv:
+                seen[e.name] = time.perf_counter() - t_resp
+                return
+            time.sleep(0.01)
+            del s
+        seen[e.name] = None
+
+    threads = [threading.Thread(target=watch, args=(e,), daemon=True) for e in exps]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout + 30)
+    return seen
+
+
+# -- the run ---------------------------------------------------------------------------------------
+ROWS: list[tuple[str, str, Callable[[float], str]]] = [
+    ("time to ready (s)", "ready_s", lambda v: f"{v:.2f}"),
+    ("CPU for initial sync (s)", "sync_cpu_s", lambda v: f"{v:.2f}"),
+    ("peak RSS during sync (MiB)", "sync_peak_rss", lambda v: f"{v / 2**20:.0f}"),
+    ("/healthz worst during sync (ms)", "healthz_max_s", lambda v: f"{v * 1e3:.1f}"),
+    ("/healthz p99 during sync (ms)", "healthz_p99_s", lambda v: f"{v * 1e3:.1f}"),
+    ("steady RSS after scrapes (MiB)", "steady_rss", lambda v: f"{v / 2**20:.0f}"),
+    ("samples in /metrics", "samples", lambda v: f"{v:,.0f}"),
+    ("response size plain (MB)", "size_plain", lambda v: f"{v / 1e6:.1f}"),
+    ("response size gzip (MB)", "size_gzip", lambda v: f"{v / 1e6:.2f}"),
+    ("scrape plain p50 (ms)", "plain_p50_s", lambda v: f"{v * 1e3:.0f}"),
+    ("scrape plain p99 (ms)", "plain_p99_s", lambda v: f"{v * 1e3:.0f}"),
+    ("scrape gzip p50 (ms)", "gzip_p50_s", lambda v: f"{v * 1e3:.0f}"),
+    ("scrape gzip p99 (ms)", "gzip_p99_s", lambda v: f"{v * 1e3:.0f}"),
+    ("CPU during churn (s)", "churn_cpu_s", lambda v: f"{v:.2f}"),
+    ("CPU during churn (% of a core)", "churn_cpu_pct", lambda v: f"{v:.1f}"),
+    ("watch-to-metric p50 (ms)", "w2m_p50_s", lambda v: f"{v * 1e3:.0f}"),
+    ("watch-to-metric p99 (ms)", "w2m_p99_s", lambda v: f"{v * 1e3:.0f}"),
+    ("RSS after churn (MiB)", "rss_after_churn", lambda v: f"{v / 2**20:.0f}"),
+    ("peak RSS overall (MiB)", "peak_rss", lambda v: f"{v / 2**20:.0f}"),
+]
+
+
+def result_table(results: dict[str, dict[str, Any]]) -> tuple[str, dict[str, float | None]]:
+    ours, theirs = results["ksm-py"], results["upstream"]
+    rows, ratios = [], {}
+    for label, key, fmt in ROWS:
+        a, b = ours.get(key), theirs.get(key)
+        ratio = a / b if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else None
+        ratios[key] = ratio
+        rows.append([label, fmt(a) if a is not None else "n/a", fmt(b) if b is not None else "n/a",
+                     f"{ratio:.2f}" if ratio is not None else "n/a"])
+    return table(["metric", "ksm-py", "upstream", "ksm-py/upstream"], rows), ratios
+
+
+def run(p: Preset, workdir: Path, results_dir: Path, workers: int, resources: str = KSM_DEFAULT_RESOURCES) -> Path:
+    started = time.monotonic()
+    missing = [c.name for c in build.COMPONENTS if not c.is_built()]
+    if missing:
+        raise SystemExit(f"not built: {', '.join(missing)}; run `python -m tests.cluster build`")
+    log(f"preset {p.name}: {p.nodes} nodes, {p.pods} pods; work directory {workdir}")
+    plane = ControlPlane(workdir, nodes=p.nodes, scale=True, bound_to_parent=True)
+    exporters: list[Exporter] = []
+    try:
+        t = time.monotonic()
+        plane.start()
+        cluster_start_s = time.monotonic() - t
+        log(f"control plane with {p.nodes} Ready kwok nodes in {cluster_start_s:.1f}s; "
+            "stopping kube-controller-manager and kube-scheduler (the bench plays their part)")
+        stop_component(plane, "kube-controller-manager")
+        stop_component(plane, "kube-scheduler")
+        # kwok falls behind a fast stream of new pods on 2 cores (the API server then closes its
+        # watch and it relists again and again): the bench writes each pod's Running status
+        # itself, and kwok (which skips pods that have an IP) only keeps the nodes alive.
+        stop_component(plane, "kwok")
+        api = Api(plane.server, plane.pki.path("ca.crt"), plane.pki.path("admin.crt"), plane.pki.path("admin.key"))
+        cluster, names = populate(api, p, workers)
+        log(f"created {cluster['objects_created']} objects in {cluster['create_seconds']}s "
+            f"({cluster['objects_per_s']:.0f} objects/s; pods {cluster['pods_per_s']:.0f}/s); starting kwok again")
+        plane._start_kwok()
+        cluster["kwok_running_s"] = round(wait_pods_running(api, len(names), 300 + len(names) / 20), 1)
+        cluster["cluster_start_s"] = round(cluster_start_s, 1)
+        expected = {kind: api.count(kind) for kind in COMPLETENESS}
+        cluster["expected"] = expected
+        log(f"expected objects: {expected}")
+
+        logdir = workdir / "logs"
+        exporters = [Exporter("ksm-py", ksm_py_argv(), plane.admin_kubeconfig, logdir, resources),
+                     Exporter("upstream", [str(build.KSM.binary())], plane.admin_kubeconfig, logdir, resources)]
+        results: dict[str, dict[str, Any]] = {}
+        sync_timeout = 120 + len(names) / 50
+        for e in exporters:
+            log(f"starting {e.name}; waiting for a complete /metrics")
+            results[e.name] = wait_ready(e, expected, sync_timeout)
+            log(f"{e.name} ready in {results[e.name]['ready_s']:.2f}s "
+                f"(CPU {results[e.name]['sync_cpu_s']:.1f}s, peak RSS {results[e.name]['sync_peak_rss'] / 2**20:.0f} MiB)")
+        time.sleep(3)
+        for e in exporters:
+            results[e.name].update(verify(e, expected))
+
+        log(f"{p.scrapes} scrapes of each, plain then gzip")
+        for gz in (False, True):
+            rounds = scrape_round(exporters, p.scrapes, gz)
+            tag = "gzip" if gz else "plain"
+            for name, scrapes in rounds.items():
+                secs = [s.seconds for s in scrapes]
+                results[name].update({f"{tag}_p50_s": percentile(secs, 50), f"{tag}_p99_s": percentile(secs, 99),
+                                      f"{tag}_max_s": max(secs), f"{tag}_all_s": secs,
+                                      f"size_{tag}": median([s.size for s in scrapes])})
+        time.sleep(3)
+        for e in exporters:
+            results[e.name]["steady_rss"] = proc_status(e.pid)["VmRSS"]
+
+        log(f"churn: {p.churn_rate:.0f} pod label updates/s for {p.churn_seconds:.0f}s, "
+            f"{p.probes} watch-to-metric probes")
+        churn = Churner(api, names, p.churn_rate, p.churn_seconds)
+        cpu0 = {e.name: cpu_seconds(e.pid) for e in exporters}
+        wall0 = time.monotonic()
+        churn.start()
+        probes: dict[str, list[float | None]] = {e.name: [] for e in exporters}
+        progress = Progress("churn + probes", p.probes, interval=0)
+        for k in range(p.probes):
+            due = wall0 + k * p.churn_seconds / p.probes
+            time.sleep(max(0.0, due - time.monotonic()))
+            for name, v in probe_once(api, exporters, k).items():
+                probes[name].append(v)
+            progress.update(k + 1, f"churned {churn.done}/{churn.total}")
+        churn.join(p.churn_seconds * 2 + 60)
+        progress.close(f"churned {churn.done}/{churn.total}")
+        time.sleep(2)  # let the last events drain
+        wall = time.monotonic() - wall0
+        for e in exporters:
+            used = cpu_seconds(e.pid) - cpu0[e.name]
+            ok = [v for v in probes[e.name] if v is not None]
+            results[e.name].update({
+                "churn_cpu_s": used, "churn_cpu_pct": used / wall * 100, "churn_wall_s": wall,
+                "w2m_p50_s": percentile(ok, 50) if ok else None, "w2m_p99_s": percentile(ok, 99) if ok else None,
+                "w2m_all_s": probes[e.name], "w2m_timeouts": len(probes[e.name]) - len(ok)})
+        churn_stats = {"updates": churn.done, "errors": churn.errors, "target_rate": p.churn_rate,
+                       "achieved_rate": round(churn.done / max(1e-9, churn.ended - churn.started), 1),
+                       "patch_p50_s": percentile(churn.latencies, 50), "patch_p99_s": percentile(churn.latencies, 99)}
+        time.sleep(3)
+        for e in exporters:
+            mem = proc_status(e.pid)
+            results[e.name].update({"rss_after_churn": mem["VmRSS"], "peak_rss": mem["VmHWM"]})
+
+        text, ratios = result_table(results)
+        header = (f"preset {p.name}: {cluster['nodes']} nodes, {cluster['pods']:,} pods, "
+                  f"{cluster['objects_created']:,} objects created at {cluster['objects_per_s']:,.0f}/s "
+                  f"(pods {cluster['pods_per_s']:,.0f}/s), all Running after {cluster['kwok_running_s']}s; "
+                  f"churn {churn_stats['achieved_rate']}/s achieved ({churn_stats['updates']} updates, "
+                  f"{churn_stats['errors']} errors); {os.cpu_count()} CPUs")
+        print(header)
+        print(text)
+        results_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = results_dir / f"{p.name}-{stamp}.json"
+        out.write_text(json.dumps({
+            "preset": dataclasses.asdict(p), "timestamp": stamp, "cpus": os.cpu_count(),
+            "versions": {"kube-state-metrics": build.KSM.version, "kubernetes": build.KUBERNETES.version},
+            "cluster": cluster, "churn": churn_stats, "exporters": results, "ratio": ratios,
+            "argv": {e.name: e.argv for e in exporters}, "table": text, "header": header,
+            "total_seconds": round(time.monotonic() - started, 1),
+        }, indent=2, default=str))
+        print(f"results written to {out}")
+        return out
+    finally:
+        for e in exporters:
+            e.stop()
+        plane.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="50k")
+    ap.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
+    ap.add_argument("--workdir", type=Path, help="control-plane data and logs (default: a temporary directory, "
+                                                  "removed afterwards)")
+    ap.add_argument("--workers", type=int, default=12, help="parallel API connections while populating")
+    ap.add_argument("--resources", default=KSM_DEFAULT_RESOURCES,
+                    help="--resources for both exporters (default: kube-state-metrics v2.20's default set; "
+                         "'' leaves each exporter its own default)")
+    args = ap.parse_args(argv)
+    preset = PRESETS[args.preset]
+    if args.workdir:
+        run(preset, args.workdir.resolve(), args.results_dir, args.workers, args.resources)
+        return 0
+    workdir = Path(tempfile.mkdtemp(prefix=f"ksm-bench-{preset.name}-"))
+    try:
+        run(preset, workdir, args.results_dir, args.workers, args.resources)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
