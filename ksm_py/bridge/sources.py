@@ -352,52 +352,51 @@ def parse_topology_json(body: bytes) -> Topology:
 
 # -- the two sources --------------------------------------------------------------------------------
 
-class MetricsSource:
-    """The ``kube_topology_*`` series (and KSM facts) of ksm-py's ``/metrics``."""
+class _HttpSource:
+    """Read one URL of a ready, unsharded ksm-py; readiness is checked before and after, so a
+    restart in between never passes for a complete (but empty) topology."""
 
-    def __init__(self, metrics_url: str, readyz_url: str, http: Http | None = None) -> None:
-        self.url = metrics_url
+    accept = "*/*"
+
+    def __init__(self, url: str, readyz_url: str, http: Http | None = None) -> None:
+        self.url = url
         self.readyz_url = readyz_url
         self.http = http or Http()
 
     def describe(self) -> str:
         return self.url
 
+    def parse(self, body: bytes, content_type: str) -> Topology:
+        raise NotImplementedError
+
     def read(self) -> Topology:
         check_ready(self.http, self.readyz_url, "before")
         check_not_sharded(self.http, self.readyz_url)
         try:
-            status, content_type, body = self.http.get(self.url, ACCEPT_METRICS)
+            status, content_type, body = self.http.get(self.url, self.accept)
         except Exception as e:  # noqa: BLE001 - connection refused, reset, cut-off chunked body, ...
             raise SourceIncomplete("scrape_error", f"{self.url}: {type(e).__name__}: {e}") from e
         if status != 200:
             raise SourceIncomplete("scrape_error", f"{self.url} answered {status}")
-        topology = parse_metrics(body.decode("utf-8", "replace"),
-                                 openmetrics=content_type.startswith("application/openmetrics-text"))
+        topology = self.parse(body, content_type)
         check_ready(self.http, self.readyz_url, "after")
         return topology
 
 
-class JsonSource:
+class MetricsSource(_HttpSource):
+    """The ``kube_topology_*`` series (and KSM facts) of ksm-py's ``/metrics``."""
+
+    accept = ACCEPT_METRICS
+
+    def parse(self, body: bytes, content_type: str) -> Topology:
+        return parse_metrics(body.decode("utf-8", "replace"),
+                             openmetrics=content_type.startswith("application/openmetrics-text"))
+
+
+class JsonSource(_HttpSource):
     """ksm-py's ``/topology`` JSON."""
 
-    def __init__(self, topology_url: str, readyz_url: str, http: Http | None = None) -> None:
-        self.url = topology_url
-        self.readyz_url = readyz_url
-        self.http = http or Http()
+    accept = "application/json"
 
-    def describe(self) -> str:
-        return self.url
-
-    def read(self) -> Topology:
-        check_ready(self.http, self.readyz_url, "before")
-        check_not_sharded(self.http, self.readyz_url)
-        try:
-            status, _, body = self.http.get(self.url, "application/json")
-        except Exception as e:  # noqa: BLE001
-            raise SourceIncomplete("scrape_error", f"{self.url}: {type(e).__name__}: {e}") from e
-        if status != 200:
-            raise SourceIncomplete("scrape_error", f"{self.url} answered {status}")
-        topology = parse_topology_json(body)
-        check_ready(self.http, self.readyz_url, "after")
-        return topology
+    def parse(self, body: bytes, content_type: str) -> Topology:
+        return parse_topology_json(body)
