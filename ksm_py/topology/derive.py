@@ -114,28 +114,26 @@ def node(obj: Body, cluster: str) -> Record:
     return b.record()
 
 
-def replicaset(obj: Body, cluster: str) -> Record:
+def _owned(obj: Body, component: str, owner_kind: str, owner_type: str, relation: str) -> Record:
+    """A workload its owner relates to (Deployment controls ReplicaSet, CronJob creates Job); an
+    unowned one is enclosed by its namespace instead."""
     ns, name, uid = _identity(obj)
     b = Builder()
-    ref = b.component(m.REPLICASET, ns, name, uid)
-    owners = _owners(obj, "Deployment")
+    ref = b.component(component, ns, name, uid)
+    owners = _owners(obj, owner_kind)
     for _, owner in owners:
-        b.relation(m.CONTROLS, Ref(m.DEPLOYMENT, ns, owner), ref)
+        b.relation(relation, Ref(owner_type, ns, owner), ref)
     if not owners:
         b.relation(m.ENCLOSES, namespace_ref(ns), ref)
     return b.record()
+
+
+def replicaset(obj: Body, cluster: str) -> Record:
+    return _owned(obj, m.REPLICASET, "Deployment", m.DEPLOYMENT, m.CONTROLS)
 
 
 def job(obj: Body, cluster: str) -> Record:
-    ns, name, uid = _identity(obj)
-    b = Builder()
-    ref = b.component(m.JOB, ns, name, uid)
-    owners = _owners(obj, "CronJob")
-    for _, owner in owners:
-        b.relation(m.CREATES, Ref(m.CRONJOB, ns, owner), ref)
-    if not owners:
-        b.relation(m.ENCLOSES, namespace_ref(ns), ref)
-    return b.record()
+    return _owned(obj, m.JOB, "CronJob", m.CRONJOB, m.CREATES)
 
 
 def service(obj: Body, cluster: str) -> Record:
