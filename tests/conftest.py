@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -210,7 +209,3 @@ def wait_http_ok(url: str, timeout: float = 60, proc: Process | None = None) -> 
             raise RuntimeError(f"process exited {proc.proc.returncode}:\n{proc.tail()}")
         return http_get(url, timeout=5)[0] == 200
     wait_for(url, ok, timeout, interval=0.3, on_timeout=(lambda: "\n" + proc.tail()) if proc else None)
-
-
-def now() -> float:
-    return time.monotonic()

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from ksm_py.options import KSM_RESOURCES
 from tests.cluster import build
 from tests.cluster.controlplane import wait_for
 from tests.conftest import Process, free_port, http_get, ksm_py_argv, wait_http_ok
@@ -41,17 +42,6 @@ from tests.expo import parse_line
 
 pytestmark = pytest.mark.e2e
 
-KSM_RESOURCES = (
-    "certificatesigningrequests", "clusterrolebindings", "clusterroles", "configmaps", "cronjobs",
-    "daemonsets", "deployments", "endpoints", "endpointslices", "horizontalpodautoscalers",
-    "ingressclasses", "ingresses", "jobs", "leases", "limitranges", "mutatingadmissionpolicies",
-    "mutatingadmissionpolicybindings", "mutatingwebhookconfigurations", "namespaces",
-    "networkpolicies", "nodes", "persistentvolumeclaims", "persistentvolumes",
-    "poddisruptionbudgets", "pods", "replicasets", "replicationcontrollers", "resourcequotas",
-    "rolebindings", "roles", "secrets", "serviceaccounts", "services", "statefulsets",
-    "storageclasses", "validatingadmissionpolicies", "validatingadmissionpolicybindings",
-    "validatingwebhookconfigurations", "volumeattachments",
-)
 RESOURCES_FLAG = "--resources=" + ",".join(KSM_RESOURCES)
 ALLOWLISTS = ["--metric-labels-allowlist=*=[*]", "--metric-annotations-allowlist=*=[*]",
               "--metric-opt-in-list=kube_pod_nodeselectors,kube_persistentvolume_csi_attributes"]
