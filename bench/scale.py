@@ -58,6 +58,9 @@ from .objects import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+# Tells this run's churn and probe values from an earlier run's on a reused cluster (an update
+# writing the value already there changes nothing and sends no watch event).
+RUN_ID = f"{os.getpid()}-{int(time.time())}"
 PROBE_NS, PROBE_CM = "bench-probe", "probe"
 # kube-state-metrics v2.20's default --resources. ksm-py's own default adds ``events`` and
 # ``topology`` (families upstream does not have), so both get this list explicitly.
@@ -478,7 +481,7 @@ class Churner(threading.Thread):
                 t = time.perf_counter()
                 try:
                     self.api.merge_patch(f"/api/v1/namespaces/{ns}/pods/{name}",
-                                         {"metadata": {"labels": {"bench-churn": str(i)}}})
+                                         {"metadata": {"labels": {"bench-churn": f"{RUN_ID}-{i}"}}})
                     self.latencies.append(time.perf_counter() - t)
                     self.done += 1
                 except (OSError, ApiFailure):
@@ -503,7 +506,7 @@ def probe_value(body: bytes) -> float | None:
 
 def probe_once(api: Api, exps: Sequence[Exporter], k: int, timeout: float = 60) -> dict[str, float | None]:
     """Update the probe ConfigMap; seconds until each exporter's /metrics shows its new resourceVersion."""
-    obj = api.merge_patch(f"/api/v1/namespaces/{PROBE_NS}/configmaps/{PROBE_CM}", {"data": {"probe": str(k)}})
+    obj = api.merge_patch(f"/api/v1/namespaces/{PROBE_NS}/configmaps/{PROBE_CM}", {"data": {"probe": f"{RUN_ID}-{k}"}})
     t_resp = time.perf_counter()
     rv = float(obj["metadata"]["resourceVersion"])
     seen: dict[str, float | None] = {}
@@ -565,33 +568,47 @@ def result_table(results: dict[str, dict[str, Any]]) -> tuple[str, dict[str, flo
     return table(["metric", "ksm-py", "upstream", "ksm-py/upstream"], rows), ratios
 
 
-def run(p: Preset, workdir: Path, results_dir: Path, workers: int, resources: str = KSM_DEFAULT_RESOURCES) -> Path:
+def run(p: Preset, workdir: Path, results_dir: Path, workers: int, resources: str = KSM_DEFAULT_RESOURCES,
+        reuse: bool = False) -> Path:
     started = time.monotonic()
     missing = [c.name for c in build.COMPONENTS if not c.is_built()]
     if missing:
         raise SystemExit(f"not built: {', '.join(missing)}; run `python -m tests.cluster build`")
-    log(f"preset {p.name}: {p.nodes} nodes, {p.pods} pods; work directory {workdir}")
-    plane = ControlPlane(workdir, nodes=p.nodes, scale=True, bound_to_parent=True)
+    saved = workdir / "bench-cluster.json"
+    previous = json.loads(saved.read_text()) if reuse and saved.exists() else None
+    if previous is not None and previous["preset"] != p.name:
+        raise SystemExit(f"{workdir} holds a {previous['preset']} cluster, not {p.name}: use another --workdir")
+    log(f"preset {p.name}: {p.nodes} nodes, {p.pods} pods; work directory {workdir}"
+        + ("; reusing the cluster populated there" if previous else ""))
+    # On a populated etcd no controller may run: the bench's objects are not what they expect.
+    plane = ControlPlane(workdir, nodes=p.nodes, scale=True, bound_to_parent=True, controllers=previous is None)
     exporters: list[Exporter] = []
     try:
         t = time.monotonic()
         plane.start()
         cluster_start_s = time.monotonic() - t
-        log(f"control plane with {p.nodes} Ready kwok nodes in {cluster_start_s:.1f}s; "
-            "stopping kube-controller-manager and kube-scheduler (the bench plays their part)")
-        stop_component(plane, "kube-controller-manager")
-        stop_component(plane, "kube-scheduler")
-        # kwok falls behind a fast stream of new pods on 2 cores (the API server then closes its
-        # watch and it relists again and again): the bench writes each pod's Running status
-        # itself, and kwok (which skips pods that have an IP) only keeps the nodes alive.
-        stop_component(plane, "kwok")
         api = Api(plane.server, plane.pki.path("ca.crt"), plane.pki.path("admin.crt"), plane.pki.path("admin.key"))
-        cluster, names = populate(api, p, workers)
-        log(f"created {cluster['objects_created']} objects in {cluster['create_seconds']}s "
-            f"({cluster['objects_per_s']:.0f} objects/s; pods {cluster['pods_per_s']:.0f}/s); starting kwok again")
-        plane._start_kwok()
+        if previous is None:
+            log(f"control plane with {p.nodes} Ready kwok nodes in {cluster_start_s:.1f}s; "
+                "stopping kube-controller-manager and kube-scheduler (the bench plays their part)")
+            stop_component(plane, "kube-controller-manager")
+            stop_component(plane, "kube-scheduler")
+            # kwok falls behind a fast stream of new pods on 2 cores (the API server then closes its
+            # watch and it relists again and again): the bench writes each pod's Running status
+            # itself, and kwok (which skips pods that have an IP) only keeps the nodes alive.
+            stop_component(plane, "kwok")
+            cluster, names = populate(api, p, workers)
+            log(f"created {cluster['objects_created']} objects in {cluster['create_seconds']}s "
+                f"({cluster['objects_per_s']:.0f} objects/s; pods {cluster['pods_per_s']:.0f}/s); starting kwok again")
+            plane._start_kwok()
+            if reuse:
+                saved.write_text(json.dumps({"preset": p.name, "cluster": cluster, "pods": names}))
+        else:
+            log(f"control plane restarted on the populated etcd in {cluster_start_s:.1f}s")
+            cluster, names = previous["cluster"], [tuple(n) for n in previous["pods"]]
         cluster["kwok_running_s"] = round(wait_pods_running(api, len(names), 300 + len(names) / 20), 1)
         cluster["cluster_start_s"] = round(cluster_start_s, 1)
+        cluster["reused"] = previous is not None
         expected = {kind: api.count(kind) for kind in COMPLETENESS}
         cluster["expected"] = expected
         log(f"expected objects: {expected}")
@@ -693,10 +710,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--resources", default=KSM_DEFAULT_RESOURCES,
                     help="--resources for both exporters (default: kube-state-metrics v2.20's default set; "
                          "'' leaves each exporter its own default)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep the populated cluster in --workdir and, when one is there already, restart on it "
+                         "instead of creating the objects again (saves most of a 50k run)")
     args = ap.parse_args(argv)
     preset = PRESETS[args.preset]
+    if args.reuse and not args.workdir:
+        ap.error("--reuse needs --workdir")
     if args.workdir:
-        run(preset, args.workdir.resolve(), args.results_dir, args.workers, args.resources)
+        run(preset, args.workdir.resolve(), args.results_dir, args.workers, args.resources, args.reuse)
         return 0
     workdir = Path(tempfile.mkdtemp(prefix=f"ksm-bench-{preset.name}-"))
     try:

@@ -96,8 +96,11 @@ class ControlPlane:
     """One local cluster. ``start()`` blocks until the API is ready and the nodes are Ready."""
 
     def __init__(self, workdir: Path, *, nodes: int = 3, scale: bool = False, bound_to_parent: bool = True,
-                 manage_all_nodes: bool = True) -> None:
+                 manage_all_nodes: bool = True, controllers: bool = True) -> None:
         self.workdir = workdir
+        # False: no kube-controller-manager or kube-scheduler (a benchmark that plays their part,
+        # or one that restarts on a populated etcd and must not let controllers touch it).
+        self.controllers = controllers
         self.nodes = nodes
         self.scale = scale
         # False: kwok manages only the nodes annotated with KWOK_NODE_ANNOTATION (every node
@@ -124,13 +127,15 @@ class ControlPlane:
             self._start_etcd()
             self._start_apiserver()
             self._write_admin_kubeconfig()
-            self._start_controller_manager()
-            self._start_scheduler()
+            if self.controllers:
+                self._start_controller_manager()
+                self._start_scheduler()
             self._start_kwok()
             self.add_nodes(self.nodes)
-            wait_for("the default ServiceAccount (controller-manager running)",
-                     lambda: self.rest.get("/api/v1/namespaces/default/serviceaccounts/default"), 90,
-                     on_timeout=lambda: self._log_tail("kube-controller-manager"))
+            if self.controllers:
+                wait_for("the default ServiceAccount (controller-manager running)",
+                         lambda: self.rest.get("/api/v1/namespaces/default/serviceaccounts/default"), 90,
+                         on_timeout=lambda: self._log_tail("kube-controller-manager"))
             self.save_state()
         except BaseException:
             self.stop()
