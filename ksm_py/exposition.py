@@ -83,16 +83,17 @@ def iter_exposition(writers: Sequence[ResourceWriter], fmt: Format = TEXT) -> It
     seen_headers: set[str] = set()
     for writer in writers:
         # Snapshot every store first so all families of a resource come from one state.
-        snapshots = [s.snapshot() for s in writer.stores if len(s)]
-        if not snapshots:
+        rows = [row for store in writer.stores for row in store.snapshot()]
+        if not rows:
             continue
         headers = writer.compiled.headers_openmetrics if fmt.openmetrics else writer.compiled.headers_text
-        for i, family in enumerate(writer.compiled.families):
-            pieces = [buckets[i] for snapshot in snapshots for buckets in snapshot if buckets[i]]
-            if family.name not in seen_headers:
+        # zip(*rows) yields one family's column at a time: only one family is ever joined in memory.
+        for i, (family, column) in enumerate(zip(writer.compiled.families, zip(*rows, strict=True), strict=True)):
+            if family.name in seen_headers:
+                yield b"".join(column)
+            else:
                 seen_headers.add(family.name)
-                pieces.insert(0, headers[i])
-            yield b"".join(pieces)
+                yield b"".join((headers[i], *column))
     if fmt.openmetrics:
         yield b"# EOF\n"
 
@@ -101,19 +102,28 @@ def render_body(writers: Sequence[ResourceWriter], fmt: Format = TEXT) -> bytes:
     return b"".join(iter_exposition(writers, fmt))
 
 
+# Input compressed between two pieces of output: a few ms of zlib level 1, so the server can
+# yield to the event loop that often even while one family of tens of MB is compressed.
+GZIP_SLICE = 1 << 20
+
+
 def gzip_stream(chunks: Iterable[bytes], level: int = 1) -> Iterator[bytes]:
-    """Compress a chunk stream into one gzip member, yielding as output becomes available."""
+    """Compress a chunk stream into one gzip member.  Yields after every ``GZIP_SLICE`` bytes of
+    input, ``b""`` when zlib has not emitted anything yet (a point where the caller may pause)."""
     compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
     buffered: list[bytes] = []
-    size = 0
+    consumed = 0
     for chunk in chunks:
-        out = compressor.compress(chunk)
-        if out:
-            buffered.append(out)
-            size += len(out)
-        if size >= 1 << 16:
-            yield b"".join(buffered)
-            buffered, size = [], 0
+        view = memoryview(chunk)
+        for start in range(0, len(view), GZIP_SLICE):
+            piece = view[start:start + GZIP_SLICE]
+            out = compressor.compress(piece)
+            if out:
+                buffered.append(out)
+            consumed += len(piece)
+            if consumed >= GZIP_SLICE:
+                yield b"".join(buffered)
+                buffered, consumed = [], 0
     buffered.append(compressor.flush())
     yield b"".join(buffered)
 

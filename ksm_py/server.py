@@ -50,8 +50,11 @@ def _csv_params(query: dict[str, list[str]], name: str) -> list[str]:
 
 class MainApp:
     def __init__(self, writers: Sequence[ResourceWriter], *, livez: Callable[[], bool], telemetry: Telemetry,
-                 enable_gzip: bool = False, routes: dict[str, Callable[..., Iterable[bytes]]] | None = None) -> None:
+                 enable_gzip: bool = False, routes: dict[str, Callable[..., Iterable[bytes]]] | None = None,
+                 cooperate: Callable[[float], None] = time.sleep) -> None:
         self.writers = list(writers)
+        # Called with 0 between pieces of a response: time.sleep is gevent's once monkey-patched.
+        self.cooperate = cooperate
         self.routes = routes or {}
         self.livez = livez
         self.telemetry = telemetry
@@ -90,7 +93,13 @@ class MainApp:
 
     def _timed(self, body: Iterator[bytes], started: float, encoding: str) -> Iterator[bytes]:
         try:
-            yield from body
+            for piece in body:
+                if piece:
+                    yield piece
+                # Joining and compressing are CPU-bound and a fast reader never blocks the writes:
+                # yield to the event loop between pieces (each a few ms) so /healthz, other scrapes
+                # and watch events are served during a scrape of hundreds of MB.
+                self.cooperate(0)
         finally:
             self.telemetry.scrape_duration.labels(encoding).observe(time.monotonic() - started)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
+import threading
 import time
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
@@ -76,6 +77,32 @@ class ReflectorSettings:
     use_apiserver_cache: bool = False
     # --object-limit: list at most this many objects per resource (0 = no limit).
     object_limit: int = 0
+
+
+# Objects rendered between two yields to the event loop (about 10 ms of work for pods).
+YIELD_EVERY = 50
+
+
+class _Pending:
+    """A call running in its own (green) thread while the caller goes on; ``result()`` waits."""
+
+    def __init__(self, fn: Callable[..., bytes], *args: Any) -> None:
+        self._value: bytes = b""
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn, *args), daemon=True, name="list-prefetch")
+        self._thread.start()
+
+    def _run(self, fn: Callable[..., bytes], *args: Any) -> None:
+        try:
+            self._value = fn(*args)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller by result()
+            self._error = e
+
+    def result(self) -> bytes:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 class Backoff:
@@ -209,28 +236,38 @@ class Reflector:
     def _params(self) -> dict[str, Any]:
         return {"fieldSelector": self.field_selector} if self.field_selector else {}
 
+    def _get_page(self, path: str, params: dict[str, Any], accept: str) -> bytes:
+        try:
+            return self.source.get(path, params, accept=accept)
+        except ApiError as e:
+            if e.status == 410:
+                raise Gone() from e
+            raise
+
     def list(self) -> None:
         path = self.api.path(self.namespace)
         accept = ACCEPT_METADATA_LIST if self.metadata_only else ACCEPT_JSON
         replacements = [s.replacement() for s in self.sinks]
-        cont = ""
         count = 0
         resource_version = ""
+        # With --object-limit the next page's size depends on what this one kept: no prefetch.
+        prefetch = not self.settings.object_limit
+        next_page: _Pending | None = None
         try:
+            params = self._page_params("", 0)
+            raw = self._get_page(path, params, accept)
             while True:
-                limit = self.settings.page_size
-                if self.settings.object_limit:
-                    limit = min(limit, self.settings.object_limit - count)
-                params = {**self._params(), "limit": limit, "continue": cont}
-                if self.settings.use_apiserver_cache and not cont:
-                    params["resourceVersion"] = "0"
-                try:
-                    page = orjson.loads(self.source.get(path, params, accept=accept))
-                except ApiError as e:
-                    if e.status == 410:
-                        raise Gone() from e
-                    raise
-                for obj in page.get("items") or []:
+                page = orjson.loads(raw)
+                del raw
+                meta = page.get("metadata") or {}
+                resource_version = meta.get("resourceVersion") or resource_version
+                cont = meta.get("continue") or ""
+                if cont and prefetch:
+                    # The API server makes the next page while this one is parsed and rendered.
+                    next_page = _Pending(self._get_page, path, self._page_params(cont, count), accept)
+                for n, obj in enumerate(page.get("items") or [], 1):
+                    if n % YIELD_EVERY == 0:
+                        self.sleep(0)  # rendering is CPU-bound: let /healthz, scrapes and watches in
                     if not isinstance(obj, dict) or malformed(obj):
                         self._skip(obj if isinstance(obj, dict) else {}, "item is not an object"
                                    if not isinstance(obj, dict) else malformed(obj))
@@ -240,14 +277,16 @@ class Reflector:
                     for r in replacements:
                         self._guard(r.add, obj)
                     count += 1
-                meta = page.get("metadata") or {}
-                resource_version = meta.get("resourceVersion") or resource_version
-                cont = meta.get("continue") or ""
-                # Yield between pages so /healthz and scrapes are served during a big relist.
+                del page
                 self.sleep(0)
                 if not cont or (self.settings.object_limit and count >= self.settings.object_limit):
                     break
+                if next_page is not None:
+                    raw, next_page = next_page.result(), None
+                else:
+                    raw = self._get_page(path, self._page_params(cont, count), accept)
         except Exception:
+            # A page still being fetched finishes in its thread and is dropped.
             self.stats.list_done(self.name, False, count)
             raise
         for r in replacements:
@@ -257,6 +296,15 @@ class Reflector:
         self.last_sync = time.time()
         self.stats.list_done(self.name, True, count)
         logger.info("%s: listed %d objects at resourceVersion %s", self.name, count, resource_version)
+
+    def _page_params(self, cont: str, count: int) -> dict[str, Any]:
+        limit = self.settings.page_size
+        if self.settings.object_limit:
+            limit = min(limit, self.settings.object_limit - count)
+        params = {**self._params(), "limit": limit, "continue": cont}
+        if self.settings.use_apiserver_cache and not cont:
+            params["resourceVersion"] = "0"
+        return params
 
     def watch(self) -> None:
         timeout = self.settings.min_watch_timeout
@@ -302,7 +350,9 @@ class Reflector:
 
     def apply(self, lines: Iterable[bytes]) -> None:
         """Apply watch events in order; a malformed line is counted and skipped."""
-        for line in lines:
+        for n, line in enumerate(lines, 1):
+            if n % YIELD_EVERY == 0:
+                self.sleep(0)  # a backlog of buffered events is read without ever blocking on the socket
             try:
                 kind, obj = parse_event(line)
             except ValueError as e:

@@ -45,7 +45,7 @@ def test_empty_resource_writes_nothing() -> None:
     assert render_body(writers({"namespaces": []})) == b""
 
 
-def test_each_family_is_contiguous_across_objects_and_buckets() -> None:
+def test_each_family_is_contiguous_across_objects() -> None:
     many = [{**NS, "metadata": {**NS["metadata"], "name": f"n{i}", "uid": f"u{i}"}} for i in range(300)]
     body = render_body(writers({"namespaces": many})).decode()
     seen: list[str] = []
@@ -126,3 +126,50 @@ def test_upsert_delete_and_replace() -> None:
     assert len(store) == 0 and render_body([ResourceWriter(compiled, [store])]) == b""
     store.replace([NS, {**NS, "metadata": {"name": "ns2", "uid": "u9"}}])
     assert len(store) == 2
+
+
+def test_gzip_compresses_a_huge_family_in_slices() -> None:
+    import hashlib
+
+    from ksm_py import exposition
+
+    big = b"".join(b'kube_pod_info{namespace="ns",pod="%s"} 1\n' % hashlib.md5(b"%d" % i).hexdigest().encode()
+                   for i in range(100_000))
+    pieces = [p for p in gzip_stream([big]) if p]
+    assert len(big) > 4 * exposition.GZIP_SLICE
+    # One output piece per slice or so, not one piece after compressing everything.
+    assert len(pieces) >= len(big) // exposition.GZIP_SLICE
+    assert gzip.decompress(b"".join(pieces)) == big
+
+
+def test_a_big_scrape_yields_to_the_event_loop_between_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gevent
+
+    from ksm_py import exposition
+    from ksm_py.server import MainApp
+    from ksm_py.telemetry import Telemetry
+
+    pods = [{"metadata": {"name": f"p{i}", "namespace": "ns", "uid": f"u{i}"}, "status": {"phase": "Running"}}
+            for i in range(2000)]
+    app = MainApp(writers({"pods": pods}), livez=lambda: True, telemetry=Telemetry(), enable_gzip=True,
+                  cooperate=gevent.sleep)
+    ticks = 0
+
+    def other_greenlet() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            gevent.sleep(0)
+
+    # 64 KiB slices: the gzip stream of this small body then has as many pieces as a 50k-pod one.
+    monkeypatch.setattr(exposition, "GZIP_SLICE", 1 << 16)
+    for accept_encoding in ("", "gzip"):
+        ticker = gevent.spawn(other_greenlet)
+        gevent.sleep(0)
+        ticks = 0
+        environ = {"PATH_INFO": "/metrics", "HTTP_ACCEPT_ENCODING": accept_encoding}
+        body = b"".join(app(environ, lambda *a: None))
+        ticker.kill()
+        assert body
+        # Without the yields the other greenlet would not run at all until the body was complete.
+        assert ticks >= 20, ticks

@@ -280,3 +280,58 @@ def test_410_is_counted_as_an_api_error() -> None:
     source = FakeSource([page([], "1"), page([], "5")], [[event("ERROR", {"code": 410, "reason": "Expired"})], []])
     reflector(source, RecordingSink(), stats).run(iterations=2)
     assert ("error", "410") in stats.calls
+
+
+def test_the_next_page_is_requested_while_this_one_is_rendered() -> None:
+    import threading
+
+    second_page_requested = threading.Event()
+
+    class SlowSource(FakeSource):
+        def get(self, path: str, params: dict[str, Any] | None = None, *, accept: str = "", timeout: float = 0) -> bytes:
+            if (params or {}).get("continue") == "tok":
+                second_page_requested.set()
+            return super().get(path, params, accept=accept, timeout=timeout)
+
+    class WaitingSink(RecordingSink):
+        def replacement(self) -> Any:
+            inner = super().replacement()
+
+            class R:
+                def add(self, obj: dict[str, Any]) -> None:
+                    if obj["metadata"]["name"] == "a":
+                        # Without a prefetch the second page is only asked for after this returns.
+                        assert second_page_requested.wait(5), "page 2 was not requested during page 1"
+                    inner.add(obj)
+
+                def commit(self) -> None:
+                    inner.commit()
+            return R()
+
+    source = SlowSource([page([pod("a", "5"), pod("b", "6")], "10", cont="tok"), page([pod("c", "7")], "10")], [[]])
+    sink = WaitingSink()
+    reflector(source, sink).run(iterations=1)
+    assert sorted(sink.objects) == ["uid-a", "uid-b", "uid-c"]
+    assert [p.get("continue") for kind, p in source.requests if kind == "list"] == ["", "tok"]
+
+
+def test_object_limit_lists_page_by_page_without_prefetch() -> None:
+    source = FakeSource([page([pod("a", "5"), pod("b", "6")], "10", cont="t1"),
+                         page([pod("c", "7")], "10", cont="t2")], [[]])
+    sink = RecordingSink()
+    Reflector(source, PODS, [sink], name="pods", settings=ReflectorSettings(page_size=2, object_limit=3),
+              sleep=lambda _s: None).run(iterations=1)
+    assert sorted(sink.objects) == ["uid-a", "uid-b", "uid-c"]
+    # The second page asks for just what is left, and nothing is requested beyond the limit.
+    assert [(p.get("continue"), p["limit"]) for kind, p in source.requests if kind == "list"] == [("", 2), ("t1", 1)]
+
+
+def test_big_pages_and_event_backlogs_yield_to_the_event_loop() -> None:
+    sleeps: list[float] = []
+    items = [pod(f"p{i}", str(i)) for i in range(120)]
+    source = FakeSource([page(items, "200")], [[event("MODIFIED", pod(f"p{i}", str(300 + i))) for i in range(120)]])
+    sink = RecordingSink()
+    Reflector(source, PODS, [sink], name="pods", sleep=sleeps.append).run(iterations=1)
+    assert len(sink.objects) == 120
+    # 2 yields inside the page + 1 after it, then 2 inside the backlog of 120 events.
+    assert sleeps.count(0) == 5
