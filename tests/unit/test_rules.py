@@ -102,7 +102,7 @@ def _exposed_names() -> set[str]:
     """Every series name ksm-py can expose: the families of all resources and its telemetry."""
     names = {f.name for r in RESOURCES.values() for f in r.families}
     telemetry = Telemetry()
-    telemetry.track(ReflectorStateCollector(lambda: [("pods", "", True, 0.0, 0)]))
+    telemetry.track(ReflectorStateCollector(lambda: [("pods", "", True, 0.0, 0, True)]))
     telemetry.list_done("pods", True, 0)
     telemetry.watch_done("pods", True)
     for line in generate_latest(telemetry.registry).decode().splitlines():
