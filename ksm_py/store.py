@@ -42,20 +42,17 @@ def _value(v: float | int | bool) -> str:
     return s
 
 
-def _escaped(v: Any) -> str:
-    if type(v) is not str:
-        v = "" if v is None else str(v)
-    return escape_label_value(v)
-
-
 def _label_pairs(labels: Any) -> str:
     # Exact type checks first: isinstance() against typing.Mapping is an ABC check, and slow.
     t = type(labels)
     items = labels.items() if t is dict or (t is not tuple and t is not list and isinstance(labels, Mapping)) \
         else labels
-    # Nearly every value is a str without a character to escape: test inline, call only otherwise.
-    return ",".join([f'{k}="{v}"' if type(v) is str and '"' not in v and "\\" not in v and "\n" not in v
-                     else f'{k}="{_escaped(v)}"' for k, v in items])
+    out = []
+    for k, v in items:
+        if type(v) is not str:
+            v = "" if v is None else str(v)
+        out.append(f'{k}="{escape_label_value(v)}"')
+    return ",".join(out)
 
 
 class CompiledResource:
@@ -74,23 +71,18 @@ class CompiledResource:
     def render(self, obj: Body) -> tuple[bytes, ...]:
         """All families of one object: one bytes chunk per family, ``b""`` for none."""
         identity = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in self.resource.identity_labels(obj))
-        values = _VALUES
         chunks: list[bytes] = []
         for name, fn in self.fns:
-            # Per family, the text every line starts with when it has labels of its own.
-            with_labels = f"{name}{{{identity}," if identity else f"{name}{{"
             try:
                 lines = []
                 for labels, value in fn(obj):
-                    text = values.get(value)
-                    if text is None:
-                        text = _value(value)
-                    if labels:
-                        lines.append(f"{with_labels}{_label_pairs(labels)}}} {text}\n")
-                    elif identity:
-                        lines.append(f"{name}{{{identity}}} {text}\n")
+                    rest = _label_pairs(labels) if labels else ""
+                    if identity and rest:
+                        lines.append(f"{name}{{{identity},{rest}}} {_value(value)}\n")
+                    elif identity or rest:
+                        lines.append(f"{name}{{{identity or rest}}} {_value(value)}\n")
                     else:
-                        lines.append(f"{name} {text}\n")
+                        lines.append(f"{name} {_value(value)}\n")
             except Exception as e:  # noqa: BLE001 - one bad family must not lose the others
                 if self.on_render_error:
                     self.on_render_error(self.name, name, e)

@@ -18,9 +18,6 @@ MAX_INT64 = (1 << 63) - 1
 def dig(obj: Any, *path: str | int) -> Any:
     """``obj[p0][p1]...`` or None when any step is missing or null."""
     for p in path:
-        if type(obj) is dict and type(p) is str:  # the usual step, first
-            obj = obj.get(p)
-            continue
         if obj is None:
             return None
         if isinstance(p, int):
