@@ -98,7 +98,7 @@ class Exporter:
                 by_key[key] = Reflector(
                     client, api, [], name=name, namespace=ns,
                     field_selector=field_selector(options, name, api.namespaced), metadata_only=metadata_only,
-                    keep=self.shards.keep, settings=self.settings, stats=self.telemetry)
+                    keep=self.shards.keep, settings=self.settings, stats=self.telemetry, cooperate=gevent.idle)
                 self.reflectors.append(by_key[key])
             elif not metadata_only:
                 by_key[key].metadata_only = False  # someone needs the whole object
@@ -164,7 +164,8 @@ class Exporter:
             store = MetricsStore(compiled)
             ref = Reflector(self.client, api, [store], name=compiled.name, namespace=ns,
                             field_selector=field_selector(self.options, compiled.name, api.namespaced),
-                            keep=self.shards.keep, settings=self.settings, stats=self.telemetry)
+                            keep=self.shards.keep, settings=self.settings, stats=self.telemetry,
+                            cooperate=gevent.idle)
             stores.append(store)
             refs.append(ref)
             self.reflectors.append(ref)
@@ -214,7 +215,7 @@ class Exporter:
         for ext in self.extensions:
             routes.update(ext.routes())
         app = MainApp(self.writers, livez=self.client.livez, telemetry=self.telemetry,
-                      enable_gzip=self.options.enable_gzip_encoding, routes=routes)
+                      enable_gzip=self.options.enable_gzip_encoding, routes=routes, cooperate=gevent.idle)
         self._apps.append(app)
         return app
 

@@ -51,9 +51,9 @@ def _csv_params(query: dict[str, list[str]], name: str) -> list[str]:
 class MainApp:
     def __init__(self, writers: Sequence[ResourceWriter], *, livez: Callable[[], bool], telemetry: Telemetry,
                  enable_gzip: bool = False, routes: dict[str, Callable[..., Iterable[bytes]]] | None = None,
-                 cooperate: Callable[[float], None] = time.sleep) -> None:
+                 cooperate: Callable[[], None] = lambda: time.sleep(0)) -> None:
         self.writers = list(writers)
-        # Called with 0 between pieces of a response: time.sleep is gevent's once monkey-patched.
+        # Called between pieces of a response (the exporter passes gevent.idle).
         self.cooperate = cooperate
         self.routes = routes or {}
         self.livez = livez
@@ -99,7 +99,7 @@ class MainApp:
                 # Joining and compressing are CPU-bound and a fast reader never blocks the writes:
                 # yield to the event loop between pieces (each a few ms) so /healthz, other scrapes
                 # and watch events are served during a scrape of hundreds of MB.
-                self.cooperate(0)
+                self.cooperate()
         finally:
             self.telemetry.scrape_duration.labels(encoding).observe(time.monotonic() - started)
 

@@ -166,6 +166,7 @@ class Reflector:
         settings: ReflectorSettings | None = None,
         stats: ReflectorStats | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        cooperate: Callable[[], None] = lambda: time.sleep(0),
     ) -> None:
         self.source = source
         self.api = api
@@ -178,6 +179,10 @@ class Reflector:
         self.settings = settings or ReflectorSettings()
         self.stats: ReflectorStats = stats or NullStats()
         self.sleep = sleep
+        # Called between slices of CPU-bound work (rendering a page, a backlog of events) so the
+        # rest of the process runs meanwhile; the exporter passes gevent.idle, which resumes only
+        # once pending I/O (/healthz, scrapes, other watches) has been served.
+        self.cooperate = cooperate
         self.resource_version = ""
         self.synced = False
         # When the store was last known current: list committed, watch (re)established, event or bookmark.
@@ -267,7 +272,7 @@ class Reflector:
                     next_page = _Pending(self._get_page, path, self._page_params(cont, count), accept)
                 for n, obj in enumerate(page.get("items") or [], 1):
                     if n % YIELD_EVERY == 0:
-                        self.sleep(0)  # rendering is CPU-bound: let /healthz, scrapes and watches in
+                        self.cooperate()
                     if not isinstance(obj, dict) or malformed(obj):
                         self._skip(obj if isinstance(obj, dict) else {}, "item is not an object"
                                    if not isinstance(obj, dict) else malformed(obj))
@@ -278,7 +283,7 @@ class Reflector:
                         self._guard(r.add, obj)
                     count += 1
                 del page
-                self.sleep(0)
+                self.cooperate()
                 if not cont or (self.settings.object_limit and count >= self.settings.object_limit):
                     break
                 if next_page is not None:
@@ -352,7 +357,7 @@ class Reflector:
         """Apply watch events in order; a malformed line is counted and skipped."""
         for n, line in enumerate(lines, 1):
             if n % YIELD_EVERY == 0:
-                self.sleep(0)  # a backlog of buffered events is read without ever blocking on the socket
+                self.cooperate()  # a backlog of buffered events is read without blocking on the socket
             try:
                 kind, obj = parse_event(line)
             except ValueError as e:

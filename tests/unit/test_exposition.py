@@ -143,33 +143,30 @@ def test_gzip_compresses_a_huge_family_in_slices() -> None:
 
 
 def test_a_big_scrape_yields_to_the_event_loop_between_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
-    import gevent
-
     from ksm_py import exposition
     from ksm_py.server import MainApp
     from ksm_py.telemetry import Telemetry
 
     pods = [{"metadata": {"name": f"p{i}", "namespace": "ns", "uid": f"u{i}"}, "status": {"phase": "Running"}}
             for i in range(2000)]
+    sent: list[bytes] = []
+    pauses: list[int] = []  # bytes of plain text sent before each pause
     app = MainApp(writers({"pods": pods}), livez=lambda: True, telemetry=Telemetry(), enable_gzip=True,
-                  cooperate=gevent.sleep)
-    ticks = 0
-
-    def other_greenlet() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            gevent.sleep(0)
-
+                  cooperate=lambda: pauses.append(sum(map(len, sent))))
     # 64 KiB slices: the gzip stream of this small body then has as many pieces as a 50k-pod one.
     monkeypatch.setattr(exposition, "GZIP_SLICE", 1 << 16)
+    plain = b""
     for accept_encoding in ("", "gzip"):
-        ticker = gevent.spawn(other_greenlet)
-        gevent.sleep(0)
-        ticks = 0
-        environ = {"PATH_INFO": "/metrics", "HTTP_ACCEPT_ENCODING": accept_encoding}
-        body = b"".join(app(environ, lambda *a: None))
-        ticker.kill()
-        assert body
-        # Without the yields the other greenlet would not run at all until the body was complete.
-        assert ticks >= 20, ticks
+        sent.clear()
+        pauses.clear()
+        for piece in app({"PATH_INFO": "/metrics", "HTTP_ACCEPT_ENCODING": accept_encoding}, lambda *a: None):
+            sent.append(piece)
+        body = b"".join(sent)
+        if not accept_encoding:
+            plain = body
+            # A pause after every family (each at most a few ms of joining).
+            assert len(pauses) == body.count(b"# HELP ") and pauses[-1] == len(body)
+        else:
+            assert gzip.decompress(body) == plain
+            # A pause per slice of input or so, however little zlib has emitted so far.
+            assert len(pauses) >= len(plain) // (2 * exposition.GZIP_SLICE)

@@ -327,11 +327,13 @@ def test_object_limit_lists_page_by_page_without_prefetch() -> None:
 
 
 def test_big_pages_and_event_backlogs_yield_to_the_event_loop() -> None:
-    sleeps: list[float] = []
+    pauses: list[int] = []
     items = [pod(f"p{i}", str(i)) for i in range(120)]
     source = FakeSource([page(items, "200")], [[event("MODIFIED", pod(f"p{i}", str(300 + i))) for i in range(120)]])
     sink = RecordingSink()
-    Reflector(source, PODS, [sink], name="pods", sleep=sleeps.append).run(iterations=1)
+    Reflector(source, PODS, [sink], name="pods", sleep=lambda _s: None,
+              cooperate=lambda: pauses.append(len(sink.objects))).run(iterations=1)
     assert len(sink.objects) == 120
-    # 2 yields inside the page + 1 after it, then 2 inside the backlog of 120 events.
-    assert sleeps.count(0) == 5
+    # 2 pauses inside the page (the store is committed after the list) + 1 after it, then 2 inside
+    # the backlog of 120 events.
+    assert pauses == [0, 0, 0, 120, 120]
