@@ -112,7 +112,7 @@ class Exporter:
             api = ApiResource(r.group, r.version, r.name, r.namespaced)
             stores = []
             for ns in namespaces_of(api):
-                store = MetricsStore(compiled)
+                store = MetricsStore(compiled, cooperate=gevent.idle)
                 stores.append(store)
                 ref = reflector(r.name, api, ns, r.metadata_only)
                 ref.sinks.append(store)
@@ -161,7 +161,7 @@ class Exporter:
         namespaces = list(self.options.namespaces) if api.namespaced and self.options.namespaces else [None]
         stores, refs = [], []
         for ns in namespaces:
-            store = MetricsStore(compiled)
+            store = MetricsStore(compiled, cooperate=gevent.idle)
             ref = Reflector(self.client, api, [store], name=compiled.name, namespace=ns,
                             field_selector=field_selector(self.options, compiled.name, api.namespaced),
                             keep=self.shards.keep, settings=self.settings, stats=self.telemetry,

@@ -170,3 +170,18 @@ def test_a_big_scrape_yields_to_the_event_loop_between_pieces(monkeypatch: pytes
             assert gzip.decompress(body) == plain
             # A pause per slice of input or so, however little zlib has emitted so far.
             assert len(pauses) >= len(plain) // (2 * exposition.GZIP_SLICE)
+
+
+def test_a_relist_serves_the_new_content_at_once_and_frees_the_old_in_slices() -> None:
+    from ksm_py import store as store_module
+
+    (compiled,) = compile_resources(Options(resources=["namespaces"]))
+    many = [{**NS, "metadata": {**NS["metadata"], "name": f"n{i}", "uid": f"u{i}"}} for i in range(5000)]
+    seen_during_release: list[int] = []
+    store = MetricsStore(compiled, cooperate=lambda: seen_during_release.append(len(store)))
+    store.replace(many)
+    seen_during_release.clear()
+    store.replace(many[:10])
+    assert len(store) == 10
+    # One pause per slice of 2,000 old objects, each with the new content already in place.
+    assert seen_during_release == [10] * -(-5000 // store_module.RELEASE_SLICE)
