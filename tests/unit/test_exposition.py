@@ -153,9 +153,10 @@ def test_a_big_scrape_yields_to_the_event_loop_between_pieces(monkeypatch: pytes
     pauses: list[int] = []  # bytes of plain text sent before each pause
     app = MainApp(writers({"pods": pods}), livez=lambda: True, telemetry=Telemetry(), enable_gzip=True,
                   cooperate=lambda: pauses.append(sum(map(len, sent))))
-    # 64 KiB slices: the gzip stream of this small body then has as many pieces as a 50k-pod one.
+    whole = render_body(app.writers)
+    # 64 KiB slices and 16 KiB pieces: this small body then has as many pieces as a 50k-pod one.
     monkeypatch.setattr(exposition, "GZIP_SLICE", 1 << 16)
-    plain = b""
+    monkeypatch.setattr(exposition, "PIECE", 1 << 14)
     for accept_encoding in ("", "gzip"):
         sent.clear()
         pauses.clear()
@@ -163,13 +164,15 @@ def test_a_big_scrape_yields_to_the_event_loop_between_pieces(monkeypatch: pytes
             sent.append(piece)
         body = b"".join(sent)
         if not accept_encoding:
-            plain = body
-            # A pause after every family (each at most a few ms of joining).
-            assert len(pauses) == body.count(b"# HELP ") and pauses[-1] == len(body)
+            assert body == whole
+            # A pause after every piece; a family of more than PIECE bytes is several pieces.
+            assert pauses == [sum(map(len, sent[:i + 1])) for i in range(len(sent))]
+            assert len(sent) > 2 * body.count(b"# HELP ")
+            assert max(map(len, sent)) < (1 << 14) + 2048
         else:
-            assert gzip.decompress(body) == plain
+            assert gzip.decompress(body) == whole
             # A pause per slice of input or so, however little zlib has emitted so far.
-            assert len(pauses) >= len(plain) // (2 * exposition.GZIP_SLICE)
+            assert len(pauses) >= len(whole) // (2 * exposition.GZIP_SLICE)
 
 
 def test_a_relist_serves_the_new_content_at_once_and_frees_the_old_in_slices() -> None:
