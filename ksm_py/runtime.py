@@ -11,7 +11,6 @@ needs to run rarely.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 
 # Net allocations of container objects between two young-generation collections: above what a
@@ -42,8 +41,9 @@ def fix_malloc_thresholds(mmap_threshold: int = MMAP_THRESHOLD, trim_threshold: 
     fragmented among long-lived chunks (about 15% more steady RSS at 20,000 pods).  A no-op
     elsewhere than glibc."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        # The process's own symbols, libc's among them (ctypes.util.find_library would run
+        # ldconfig in a subprocess).
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return False
     return bool(mallopt(_M_MMAP_THRESHOLD, mmap_threshold)) and bool(mallopt(_M_TRIM_THRESHOLD, trim_threshold))

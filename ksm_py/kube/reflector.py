@@ -259,8 +259,7 @@ class Reflector:
         prefetch = not self.settings.object_limit
         next_page: _Pending | None = None
         try:
-            params = self._page_params("", 0)
-            raw = self._get_page(path, params, accept)
+            raw = self._get_page(path, self._page_params("", 0), accept)
             while True:
                 page = orjson.loads(raw)
                 del raw
