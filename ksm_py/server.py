@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 from prometheus_client import exposition as prom_exposition
 
-from .exposition import ResourceWriter, gzip_stream, iter_exposition, negotiate, select, wants_gzip
+from .exposition import ResourceWriter, iter_exposition, iter_gzip, negotiate, select, wants_gzip
 from .telemetry import Telemetry
 
 StartResponse = Callable[..., Any]
@@ -81,13 +81,14 @@ class MainApp:
         fmt = negotiate(environ.get("HTTP_ACCEPT"))
         query = parse_qs(environ.get("QUERY_STRING", ""))
         writers = select(self.writers, _csv_params(query, "resources"), _csv_params(query, "exclude_resources"))
-        body: Iterator[bytes] = iter_exposition(writers, fmt)
         headers = [("Content-Type", fmt.content_type)]
         encoding = "identity"
         if self.enable_gzip and wants_gzip(environ.get("HTTP_ACCEPT_ENCODING")):
-            body = gzip_stream(body)
+            body = iter_gzip(writers, fmt)
             headers.append(("Content-Encoding", "gzip"))
             encoding = "gzip"
+        else:
+            body = iter_exposition(writers, fmt)
         start_response("200 OK", headers)
         return self._timed(body, started, encoding)
 

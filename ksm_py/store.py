@@ -10,6 +10,7 @@ the whole response (hundreds of MB at 50,000 pods) for a gain of a few milliseco
 from __future__ import annotations
 
 import logging
+import zlib
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .families._dsl import Allowlists, Body, Family, FamilyFn, Resource
@@ -67,6 +68,15 @@ class CompiledResource:
         self.headers_text = [f.header() for f in self.families]
         self.headers_openmetrics = [f.header(openmetrics=True) for f in self.families]
         self.on_render_error = on_render_error
+        self._gzip_headers: dict[bool, list[bytes]] = {}
+
+    def gzip_headers(self, openmetrics: bool) -> list[bytes]:
+        """Each family's header as a gzip member (made on the first gzip scrape, then kept)."""
+        members = self._gzip_headers.get(openmetrics)
+        if members is None:
+            headers = self.headers_openmetrics if openmetrics else self.headers_text
+            members = self._gzip_headers[openmetrics] = [zlib.compress(h, 1, 31) for h in headers]
+        return members
 
     def render(self, obj: Body) -> tuple[bytes, ...]:
         """All families of one object: one bytes chunk per family, ``b""`` for none."""
@@ -96,24 +106,81 @@ class CompiledResource:
 # Objects whose chunks are freed between two pauses when a relist drops the old content.
 RELEASE_SLICE = 2000
 
+# Objects per segment.  A gzip scrape keeps one compressed member per (segment, family) and
+# compresses again only the members an update changed: small enough that a stream of updates
+# spread over the store touches few of them, large enough that a member's own overhead (a
+# compressor set up, about 20 bytes of gzip framing, a restarted dictionary) stays negligible.
+SEGMENT = 256
+
+
+class Segment:
+    """Up to ``SEGMENT`` objects' chunks, and the gzip members of their columns once compressed."""
+
+    __slots__ = ("rows", "members")
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[bytes, ...]] = {}
+        # One gzip member per family (``b""`` when the column is empty; ``None``: not compressed
+        # since it changed).  ``None`` for the whole list until the first gzip scrape, so that a
+        # store nobody scrapes with gzip pays nothing.  Replaced, never changed in place, when an
+        # update changes a column: a scrape that took the old list keeps a consistent state.
+        self.members: list[bytes | None] | None = None
+
+    def changed(self, old: tuple[bytes, ...] | None, new: tuple[bytes, ...] | None) -> None:
+        """Forget the members of the families whose chunk differs between ``old`` and ``new``."""
+        members = self.members
+        if members is None:
+            return
+        if old is None or new is None:
+            chunks = old if new is None else new
+            stale = [i for i, c in enumerate(chunks or ()) if c]
+        else:
+            stale = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a is not b and a != b]
+        if stale:
+            members = list(members)
+            for i in stale:
+                members[i] = None
+            self.members = members
+
 
 class MetricsStore:
-    """The rendered metrics of one (resource, namespace) list/watch: object key -> chunks."""
+    """The rendered metrics of one (resource, namespace) list/watch: object key -> chunks.
+
+    Objects live in segments of ``SEGMENT``, in insertion order (new objects go to the last
+    segment), so the body lists them in the order a single dict would."""
 
     def __init__(self, compiled: CompiledResource, cooperate: Callable[[], None] = lambda: None) -> None:
         self.compiled = compiled
-        self._rendered: dict[str, tuple[bytes, ...]] = {}
+        self._segments: list[Segment] = []
+        self._where: dict[str, Segment] = {}
         # Called between slices of a long release (the exporter passes gevent.idle).
         self.cooperate = cooperate
 
     def __len__(self) -> int:
-        return len(self._rendered)
+        return len(self._where)
 
     def upsert(self, obj: Body) -> None:
-        self._rendered[object_key(obj)] = self.compiled.render(obj)
+        key = object_key(obj)
+        chunks = self.compiled.render(obj)
+        segment = self._where.get(key)
+        if segment is None:
+            segment = _tail(self._segments)
+            self._where[key] = segment
+            segment.rows[key] = chunks
+            segment.changed(None, chunks)
+            return
+        old = segment.rows[key]
+        segment.rows[key] = chunks
+        segment.changed(old, chunks)
 
     def delete(self, obj: Body) -> None:
-        self._rendered.pop(object_key(obj), None)
+        segment = self._where.pop(object_key(obj), None)
+        if segment is None:
+            return
+        old = segment.rows.pop(object_key(obj))
+        segment.changed(old, None)
+        if not segment.rows:
+            self._segments.remove(segment)
 
     def replace(self, objs: Iterable[Body]) -> None:
         """Drop everything and add ``objs`` (a relist: objects deleted meanwhile disappear)."""
@@ -128,24 +195,49 @@ class MetricsStore:
 
     def snapshot(self) -> list[tuple[bytes, ...]]:
         """Every object's chunks as of now (the tuples are immutable: later events do not show)."""
-        return list(self._rendered.values())
+        if len(self._segments) == 1:
+            return list(self._segments[0].rows.values())
+        return [row for segment in self._segments for row in segment.rows.values()]
+
+    def segments(self) -> list[Segment]:
+        return list(self._segments)
+
+
+def _tail(segments: list[Segment]) -> Segment:
+    if not segments or len(segments[-1].rows) >= SEGMENT:
+        segments.append(Segment())
+    return segments[-1]
 
 
 class Replacement:
-    __slots__ = ("store", "rendered")
+    __slots__ = ("store", "segments", "where")
 
     def __init__(self, store: MetricsStore) -> None:
         self.store = store
-        self.rendered: dict[str, tuple[bytes, ...]] = {}
+        self.segments: list[Segment] = []
+        self.where: dict[str, Segment] = {}
 
     def add(self, obj: Body) -> None:
-        self.rendered[object_key(obj)] = self.store.compiled.render(obj)
+        key = object_key(obj)
+        chunks = self.store.compiled.render(obj)
+        segment = self.where.get(key)
+        if segment is None:
+            segment = _tail(self.segments)
+            self.where[key] = segment
+        segment.rows[key] = chunks
 
     def commit(self) -> None:
-        old, self.store._rendered = self.store._rendered, self.rendered
+        store = self.store
+        old = store._segments
+        store._segments, store._where = self.segments, self.where
         # Freeing the old chunks of 50,000 pods at once takes about 0.4 s: release them in
         # slices, the new content already served.
+        freed = 0
         while old:
-            for _ in range(min(RELEASE_SLICE, len(old))):
-                old.popitem()
-            self.store.cooperate()
+            segment = old.pop()
+            freed += len(segment.rows)
+            segment.rows.clear()
+            segment.members = None
+            if freed >= RELEASE_SLICE or not old:
+                store.cooperate()
+                freed = 0

@@ -11,12 +11,14 @@ address) and a relabel rule rewrites ``__address__`` to the loopback, keeping th
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
 import os
 import re
 import time
 import urllib.parse
 import uuid
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -206,7 +208,9 @@ def stack(cluster: Any, dyn: Any, restricted_kubeconfig_path: Path, tmp_path_fac
                  60)
         port, tport = free_port(), free_port()
         ksm = Process([*ksm_py_argv(), f"--kubeconfig={restricted_kubeconfig_path}", "--host=127.0.0.1",
-                       f"--port={port}", "--telemetry-host=127.0.0.1", f"--telemetry-port={tport}"],
+                       f"--port={port}", "--telemetry-host=127.0.0.1", f"--telemetry-port={tport}",
+                       # Prometheus asks for gzip: it then reads a body of many gzip members.
+                       "--enable-gzip-encoding"],
                       work / "ksm-py.log")
         started.append(ksm)
         wait_http_ok(f"http://127.0.0.1:{tport}/readyz", timeout=120, proc=ksm)
@@ -306,6 +310,45 @@ def test_prometheus_discovers_and_scrapes_ksm_py_through_the_api_server(stack: S
                     "prometheus_target_scrapes_sample_out_of_order_total",
                     "prometheus_target_scrapes_sample_out_of_bounds_total"):
         assert own[counter + "{}"] == "0", counter
+
+
+def gzip_members(body: bytes) -> int:
+    """How many gzip members follow one another in ``body`` (each decoded on its own)."""
+    count = 0
+    while body:
+        member = zlib.decompressobj(31)
+        member.decompress(body)
+        assert member.eof, "a truncated gzip member"
+        body = member.unused_data
+        count += 1
+    return count
+
+
+def test_prometheus_reads_a_gzip_body_of_many_members(stack: Stack) -> None:
+    url = f"http://127.0.0.1:{stack.port}/metrics"
+    status, headers, body = http_get(url, headers={"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert gzip_members(body) > 100  # a member per family column at least, and one per header
+    text = gzip.decompress(body).decode()
+    assert text.count("\n# HELP ") > 100 and text.endswith("\n")
+
+    def gzip_served() -> float:
+        families = series(http_get(f"http://127.0.0.1:{stack.tport}/metrics")[2].decode())
+        return float(families.get('ksm_py_scrape_duration_seconds_count{encoding="gzip"}', "0"))
+    before = gzip_served()
+
+    def scraped_again() -> list[dict[str, Any]]:
+        target = [t for t in stack.prom.targets() if t["scrapeUrl"] == url]
+        return target if target and gzip_served() >= before + 2 else []
+    (target,) = eventually("Prometheus scrapes the main port again (gzip)", scraped_again)
+    assert target["health"] == "up" and target["lastError"] == ""
+    # Everything ksm-py sent was read: Prometheus has as many samples as the decoded body has lines
+    # (events come and go between the two scrapes, hence the margin).
+    lines = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+    scraped = stack.prom.query(f'scrape_samples_scraped{{job="{JOB}",instance="127.0.0.1:{stack.port}"}}')
+    assert abs(float(scraped[0]["value"][1]) - lines) <= lines * 0.02
+    pods = stack.prom.query(f'count(kube_pod_info{{namespace="{stack.ns}"}})')
+    assert int(pods[0]["value"][1]) == text.count(f'kube_pod_info{{namespace="{stack.ns}"')
 
 
 # -- the seed's queries ------------------------------------------------------------------------------

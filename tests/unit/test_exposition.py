@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 
 import pytest
 
@@ -188,3 +189,87 @@ def test_a_relist_serves_the_new_content_at_once_and_frees_the_old_in_slices() -
     assert len(store) == 10
     # One pause per slice of 2,000 old objects, each with the new content already in place.
     assert seen_during_release == [10] * -(-5000 // store_module.RELEASE_SLICE)
+
+
+def _pods(n: int, phase: str = "Running") -> list[dict]:
+    return [{"metadata": {"name": f"p{i}", "namespace": "ns", "uid": f"u{i}"}, "status": {"phase": phase}}
+            for i in range(n)]
+
+
+@pytest.mark.parametrize("accept", ["", "application/openmetrics-text; version=1.0.0"])
+def test_gzip_members_decode_to_the_plain_body_through_updates_deletes_and_adds(
+        monkeypatch: pytest.MonkeyPatch, accept: str) -> None:
+    from ksm_py import store as store_module
+    from ksm_py.exposition import iter_gzip
+
+    monkeypatch.setattr(store_module, "SEGMENT", 7)  # many segments, some partly filled
+    fmt = negotiate(accept)
+    ws = writers({"pods": _pods(50), "namespaces": [NS]})
+    store = ws[1].stores[0]
+
+    def check() -> bytes:
+        body = b"".join(iter_gzip(ws, fmt))
+        assert gzip.decompress(body) == render_body(ws, fmt)
+        return body
+    check()
+    check()  # from kept members only
+    store.upsert({**_pods(50)[3], "status": {"phase": "Pending"}})
+    store.delete(_pods(50)[20])
+    for i in range(14, 21):  # empties a whole segment
+        store.delete(_pods(50)[i])
+    store.upsert({"metadata": {"name": "new", "namespace": "ns", "uid": "new"}, "status": {"phase": "Failed"}})
+    body = check()
+    text = gzip.decompress(body).decode()
+    assert 'pod="p3",uid="u3",phase="Pending"} 1' in text and 'pod="p20"' not in text and 'pod="new"' in text
+    # Several members in a row (a reader of one member would stop after the first header).
+    first = zlib.decompressobj(31)
+    assert first.decompress(body) != render_body(ws, fmt) and first.unused_data
+
+
+def test_gzip_compresses_again_only_the_members_an_update_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ksm_py import exposition
+    from ksm_py import store as store_module
+
+    monkeypatch.setattr(store_module, "SEGMENT", 10)
+    ws = writers({"pods": _pods(100)})
+    store = ws[0].stores[0]
+    compressed: list[bytes] = []
+    real = exposition.gzip_member
+    monkeypatch.setattr(exposition, "gzip_member", lambda data: compressed.append(data) or real(data))
+    b"".join(exposition.iter_gzip(ws))
+    families = len(ws[0].compiled.families)
+    assert 0 < len(compressed) <= 10 * families  # every (segment, family) once, empty columns skipped
+    compressed.clear()
+    b"".join(exposition.iter_gzip(ws))
+    assert compressed == []  # nothing changed: every member reused
+    store.upsert(_pods(100)[42])  # the same object again: nothing to compress
+    b"".join(exposition.iter_gzip(ws))
+    assert compressed == []
+    store.upsert({**_pods(100)[42], "status": {"phase": "Succeeded"}})
+    body = b"".join(exposition.iter_gzip(ws))
+    # Only the phase family of the segment holding p42 changed (ten pods, one line per phase each).
+    assert len(compressed) == 1 and compressed[0].count(b"\n") == 10 * 5
+    assert b'pod="p42",uid="u42",phase="Succeeded"} 1' in compressed[0]
+    assert gzip.decompress(body) == render_body(ws)
+
+
+def test_a_gzip_scrape_shows_one_state_even_if_objects_change_while_it_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ksm_py import exposition
+    from ksm_py import store as store_module
+
+    monkeypatch.setattr(store_module, "SEGMENT", 10)
+    monkeypatch.setattr(exposition, "GZIP_PIECE", 1)  # a piece after every member
+    ws = writers({"pods": _pods(30)})
+    store = ws[0].stores[0]
+    b"".join(exposition.iter_gzip(ws))  # members kept
+    store.upsert({**_pods(30)[5], "status": {"phase": "Failed"}})  # one stale member
+    before = render_body(ws)
+    pieces = exposition.iter_gzip(ws)
+    body = [next(pieces)]
+    # Changes after the scrape started (its state was taken) do not show in it.
+    store.upsert({**_pods(30)[5], "status": {"phase": "Unknown"}})
+    store.upsert({**_pods(30)[25], "status": {"phase": "Pending"}})
+    store.delete(_pods(30)[0])
+    body.extend(pieces)
+    assert gzip.decompress(b"".join(body)) == before
+    assert gzip.decompress(b"".join(exposition.iter_gzip(ws))) == render_body(ws) != before
