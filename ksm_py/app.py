@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
 import re
 import signal
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Iterable
 
 import gevent
 import orjson
@@ -16,8 +15,9 @@ from gevent.pywsgi import WSGIServer
 
 from .builder import compile_resources
 from .exposition import ResourceWriter
+from .extension import Extension, WSGIApp
 from .kube.client import ApiResource, KubeClient
-from .kube.reflector import Reflector, ReflectorSettings, Sink
+from .kube.reflector import Reflector, ReflectorSettings
 from .options import Options
 from .server import MainApp, TelemetryApp
 from .sharding import ShardState
@@ -27,30 +27,6 @@ from .webconfig import WebConfigError
 from .webconfig import load as load_web_config
 
 logger = logging.getLogger(__name__)
-
-WSGIApp = Callable[..., Iterable[bytes]]
-
-
-@dataclasses.dataclass
-class ExtraWatch:
-    """A list/watch an extension needs; merged with the exporter's own for the same resource."""
-
-    resource: str
-    api: ApiResource
-    # Called once per namespace store (None = all namespaces) to make the sink to feed.
-    sink: Callable[[str | None], Sink]
-    metadata_only: bool = False
-    # The objects' kind, to feed files to the sink offline (``ksm-py render``).
-    kind: str = ""
-
-
-class Extension(Protocol):
-    """Something beyond kube-state-metrics (topology, events) plugged into the same watches."""
-
-    def watches(self, options: Options) -> list[ExtraWatch]: ...
-    def writers(self) -> list[ResourceWriter]: ...
-    def routes(self) -> dict[str, WSGIApp]: ...
-
 
 def field_selector(options: Options, resource: str, namespaced: bool) -> str:
     parts = []
@@ -131,9 +107,7 @@ class Exporter:
         self._apps: list[MainApp] = []
         self._started = False
         for ext in self.extensions:
-            bind = getattr(ext, "bind", None)  # optional: extensions that add resources at runtime
-            if bind is not None:
-                bind(self)
+            ext.bind(self)
 
     def _reflector_rows(self) -> list[tuple[str, str, bool, float, int, bool]]:
         counts: dict[int, int] = {}
@@ -274,27 +248,7 @@ def _listen_address(host: str, port: int) -> tuple[str, int]:
     return (host.strip("[]"), port)
 
 
-def build_extensions(options: Options) -> list[Extension]:
-    """Extensions enabled by --resources (topology, events)."""
-    extensions: list[Extension] = []
-    if "events" in options.resources:
-        from .events import EventsExtension
-
-        extensions.append(EventsExtension(options))
-    if "topology" in options.resources:
-        from .topology.extension import TopologyExtension
-
-        extensions.append(TopologyExtension(options))
-    if options.custom_resource_state_config or options.custom_resource_state_config_file:
-        from .customresourcestate import CustomResourceState, load_config
-
-        config = load_config(options)
-        if config is not None:
-            extensions.append(CustomResourceState(options, config))
-    return extensions
-
-
-def run(options: Options) -> int:
+def run(options: Options, extensions: Iterable[Extension] = ()) -> int:
     try:
         web = load_web_config(options.tls_config) if options.tls_config else None
     except WebConfigError as e:
@@ -314,7 +268,7 @@ def run(options: Options) -> int:
     except ValueError:
         git_version = "?"
     logger.info("connected to the API server at %s (Kubernetes %s)", client.host, git_version)
-    exporter = Exporter(options, client, extensions=build_extensions(options))
+    exporter = Exporter(options, client, extensions=extensions)
     exporter.start_reflectors()
     if options.pod:
         sts_watch = Reflector(client, ApiResource("apps", "v1", "statefulsets", True),

@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Callable
 
 from .families import RESOURCES
-from .families._dsl import Allowlists, Family, Resource
+from .families._dsl import Allowlists, Resource
+from .filters import family_filter
 from .options import EXTENSION_RESOURCES, Options
 from .store import CompiledResource
 
 logger = logging.getLogger(__name__)
-
-
-def family_filter(options: Options) -> Callable[[Family], bool]:
-    """KSM's family filter: unanchored regex search; opt-in families need --metric-opt-in-list."""
-    allow = [re.compile(p) for p in options.metric_allowlist]
-    deny = [re.compile(p) for p in options.metric_denylist]
-    opt_in = [re.compile(p) for p in options.metric_opt_in_list]
-
-    def enabled(f: Family) -> bool:
-        if f.opt_in and not any(p.search(f.name) for p in opt_in):
-            return False
-        if allow:
-            return any(p.search(f.name) for p in allow)
-        return not any(p.search(f.name) for p in deny)
-    return enabled
 
 
 def allowlists_for(resource: Resource, options: Options) -> Allowlists:
@@ -43,7 +28,7 @@ def compile_resources(options: Options,
     out = []
     for name in sorted(set(options.resources)):
         if name in EXTENSION_RESOURCES:
-            continue  # served by an extension (app.build_extensions), not a KSM family module
+            continue  # served by an extension (cli.build_extensions), not a KSM family module
         resource = RESOURCES.get(name)
         if resource is None:
             logger.warning("resource %s is not implemented yet; skipping it", name)

@@ -9,7 +9,11 @@ from pathlib import Path
 from typing import Sequence
 
 from . import bridge
+from .customresourcestate import CustomResourceState, ResourceConfig, load_config
+from .events import EventsExtension
+from .extension import Extension
 from .options import OptionError, Options, add_filter_flags, build_parser, options_from_args
+from .topology.extension import TopologyExtension
 
 
 def _configure_logging(level: str) -> None:
@@ -26,6 +30,28 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> tuple[argpar
     raise AssertionError("unreachable")
 
 
+def build_extensions(options: Options, crs_config: list[ResourceConfig] | None = None) -> list[Extension]:
+    """The extensions --resources and the Custom Resource State configuration enable, built once
+    and handed to the exporter or to ``render``."""
+    extensions: list[Extension] = []
+    if "events" in options.resources:
+        extensions.append(EventsExtension(options))
+    if "topology" in options.resources:
+        extensions.append(TopologyExtension(options))
+    if crs_config is not None:
+        extensions.append(CustomResourceState(options, crs_config))
+    return extensions
+
+
+def _crs_config(parser: argparse.ArgumentParser, options: Options) -> list[ResourceConfig] | None:
+    """Read and compile the Custom Resource State configuration once; a bad one exits naming its flag."""
+    try:
+        return load_config(options)
+    except OptionError as e:
+        parser.exit(2, f"{parser.prog}: error: {e}\n")
+    raise AssertionError("unreachable")
+
+
 def render_main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="ksm-py render", description=(
         "Print the exposition /metrics would serve for a cluster holding only the objects in the files."))
@@ -37,7 +63,7 @@ def render_main(argv: Sequence[str]) -> int:
     from .builder import compile_resources
     from .render import render
     try:
-        body = render(compile_resources(options), options, parser.parse_args(argv).file)
+        body = render(compile_resources(options), options, parser.parse_args(argv).file, build_extensions(options))
     except (OSError, ValueError) as e:
         print(f"ksm-py render: error: {e}", file=sys.stderr)
         return 1
@@ -49,8 +75,9 @@ def serve_main(argv: Sequence[str]) -> int:
     parser = build_parser()
     _, options = _parse(parser, argv)
     _configure_logging(options.log_level)
+    crs_config = _crs_config(parser, options)
     from .app import run
-    return run(options)
+    return run(options, build_extensions(options, crs_config))
 
 
 def families_main(argv: Sequence[str]) -> int:

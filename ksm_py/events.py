@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .app import ExtraWatch, WSGIApp
-from .builder import family_filter
 from .event_categories import category, count
 from .exposition import ResourceWriter
+from .extension import ExtraWatch, Host, WSGIApp
 from .families._dsl import NAME, NAMESPACE, Allowlists, Body, Resource, Samples
 from .families._helpers import unix
+from .filters import family_filter
 from .kube.client import ApiResource
 from .kube.reflector import Sink
 from .metric import ALPHA, COUNTER
@@ -91,4 +91,7 @@ class EventsExtension:
 
     def routes(self) -> dict[str, WSGIApp]:
         return {}
+
+    def bind(self, host: Host) -> None:
+        pass
 

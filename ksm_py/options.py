@@ -19,7 +19,7 @@ KSM_RESOURCES = (
     "storageclasses", "validatingadmissionpolicies", "validatingadmissionpolicybindings",
     "validatingwebhookconfigurations", "volumeattachments",
 )
-# ksm-py's own keys, served by extensions (``app.build_extensions``), both enabled by default;
+# ksm-py's own keys, served by extensions (``cli.build_extensions``), both enabled by default;
 # a --resources list without them serves exactly what kube-state-metrics serves.
 EXTENSION_RESOURCES = ("events", "topology")
 ALL_RESOURCES = tuple(sorted(KSM_RESOURCES + EXTENSION_RESOURCES))
@@ -206,10 +206,6 @@ def options_from_args(args: argparse.Namespace) -> Options:
         apply_config_file(o, o.config)
     if o.custom_resource_state_only:
         o.resources = []  # upstream: only Custom Resource State metrics, whatever --resources says
-    if o.custom_resource_state_config or o.custom_resource_state_config_file:
-        from .customresourcestate import load_config
-
-        load_config(o)  # a configuration that cannot be read or compiled fails now, naming the flag
     validate(o)
     return o
 

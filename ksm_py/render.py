@@ -9,8 +9,9 @@ from typing import Any, Iterable, Iterator, cast
 import yaml
 
 from .exposition import ResourceWriter, render_body
+from .extension import Extension
 from .families._dsl import Body
-from .options import EXTENSION_RESOURCES, Options
+from .options import Options
 from .store import CompiledResource, MetricsStore
 
 
@@ -70,15 +71,12 @@ def build_writers(compiled: list[CompiledResource], options: Options, objects: I
     return writers
 
 
-def extension_writers(options: Options, objects: Iterable[Body]) -> list[ResourceWriter]:
-    """The writers of the extensions --resources enables (topology, events), fed the objects."""
-    if not set(options.resources) & set(EXTENSION_RESOURCES):
-        return []
-    from .app import build_extensions
-
+def extension_writers(extensions: Iterable[Extension], options: Options,
+                      objects: Iterable[Body]) -> list[ResourceWriter]:
+    """The writers of the extensions (topology, events), fed the objects."""
     by_kind = _by_kind(objects)
     writers = []
-    for ext in build_extensions(options):
+    for ext in extensions:
         for watch in ext.watches(options):
             api = watch.api
             api_version = f"{api.group}/{api.version}" if api.group else api.version
@@ -91,7 +89,8 @@ def extension_writers(options: Options, objects: Iterable[Body]) -> list[Resourc
     return writers
 
 
-def render(compiled: list[CompiledResource], options: Options, paths: Iterable[Path]) -> bytes:
+def render(compiled: list[CompiledResource], options: Options, paths: Iterable[Path],
+           extensions: Iterable[Extension] = ()) -> bytes:
     objects = list(load_objects(paths))
-    writers = build_writers(compiled, options, objects) + extension_writers(options, objects)
+    writers = build_writers(compiled, options, objects) + extension_writers(extensions, options, objects)
     return render_body(sorted(writers, key=lambda w: w.name))

@@ -15,20 +15,18 @@ import dataclasses
 import hashlib
 import logging
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from ..builder import family_filter
+from ..exposition import ResourceWriter
+from ..extension import ExtraWatch, Host, WSGIApp
 from ..families._dsl import Allowlists, Family, Resource
+from ..filters import family_filter
 from ..kube.client import ApiResource
 from ..options import OptionError, Options
 from ..store import CompiledResource
 from .config import CompiledFamily, ConfigError, GroupVersionKind, ResourceConfig, compile_resource, parse
-
-if TYPE_CHECKING:
-    from ..app import Exporter, ExtraWatch, WSGIApp
-    from ..exposition import ResourceWriter
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +149,7 @@ class CustomResourceState:
         self.enabled = family_filter(options)
         self.crds: dict[str, list[GVKP]] = {}
         self.active: dict[str, tuple[int, GVKP]] = {}
-        self.exporter: Exporter | None = None
+        self.exporter: Host | None = None
         self.add_events: Counter | None = None
         self.update_events: Counter | None = None
         self.delete_events: Counter | None = None
@@ -159,8 +157,6 @@ class CustomResourceState:
 
     # -- Extension -----------------------------------------------------------------------------
     def watches(self, options: Options) -> list[ExtraWatch]:
-        from ..app import ExtraWatch
-
         sink = _CRDSink(self)
         return [ExtraWatch("customresourcedefinitions", CRD_API, lambda _ns: sink)]
 
@@ -170,7 +166,7 @@ class CustomResourceState:
     def routes(self) -> dict[str, WSGIApp]:
         return {}
 
-    def bind(self, exporter: Exporter) -> None:
+    def bind(self, exporter: Host) -> None:
         """Called by the exporter once it exists: resources are added to and removed from it."""
         self.exporter = exporter
         r = exporter.telemetry.registry

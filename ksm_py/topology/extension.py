@@ -7,9 +7,9 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from ..app import ExtraWatch, WSGIApp
-from ..builder import family_filter
 from ..exposition import ResourceWriter
+from ..extension import ExtraWatch, Host, WSGIApp
+from ..filters import family_filter
 from ..kube.client import ApiResource
 from ..kube.reflector import Sink
 from ..options import Options
@@ -42,6 +42,9 @@ class TopologyExtension:
 
     def routes(self) -> dict[str, WSGIApp]:
         return {"/topology": TopologyApp(self.topology)}
+
+    def bind(self, host: Host) -> None:
+        pass
 
 
 class BadRequest(ValueError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Sequence
 
 from ksm_py.builder import compile_resources
+from ksm_py.cli import build_extensions
 from ksm_py.exposition import render_body
 from ksm_py.options import Options
 from ksm_py.render import build_writers, extension_writers
@@ -17,7 +18,7 @@ def render(objects: Iterable[Obj], *, resources: Sequence[str] = ("topology",), 
            **options: Any) -> str:
     opts = Options(resources=list(resources), topology_cluster_name=cluster, **options)
     objs = list(objects)
-    writers = build_writers(compile_resources(opts), opts, objs) + extension_writers(opts, objs)
+    writers = build_writers(compile_resources(opts), opts, objs) + extension_writers(build_extensions(opts), opts, objs)
     return render_body(sorted(writers, key=lambda w: w.name)).decode()
 
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from ksm_py.app import Exporter, build_extensions
+from ksm_py.app import Exporter
 from ksm_py.builder import compile_resources
+from ksm_py.cli import build_extensions
 from ksm_py.events import EventsExtension
 from ksm_py.kube.reflector import Reflector
 from ksm_py.options import (
@@ -61,11 +62,11 @@ def test_ksm_only_render_is_untouched(tmp_path: Path) -> None:
 
     f.write_text(yaml.safe_dump_all([pod("p", node="n1"), obj("v1", "Node", "n1", None)]))
     ksm = parse("--resources=pods,nodes")
-    assert extension_writers(ksm, []) == []
+    assert extension_writers(build_extensions(ksm), ksm, []) == []
     plain = render(compile_resources(ksm), ksm, [f])
     assert b"kube_topology" not in plain and b"kube_event" not in plain
     both = parse("--resources=pods,nodes,topology")
-    with_topology = render(compile_resources(both), both, [f])
+    with_topology = render(compile_resources(both), both, [f], build_extensions(both))
     # The KSM part is the same bytes, the topology families come after (sorted resource order).
     assert with_topology.startswith(plain) and b"kube_topology_component{" in with_topology[len(plain):]
 

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from ksm_py.app import build_extensions
+from ksm_py.cli import build_extensions
+from ksm_py.customresourcestate import load_config
 from ksm_py.families import RESOURCES
 from ksm_py.options import ALL_RESOURCES, DEFAULT_RESOURCES, build_parser, options_from_args
 from tests.cluster.manifests import DEPLOY, VARIANTS, KustomizeMissing, container, render, workloads
@@ -53,7 +54,7 @@ def api_resources_read(resources: list[str]) -> set[tuple[str, str]]:
     options = options_from_args(build_parser().parse_args([f"--resources={','.join(resources)}",
                                                            "--custom-resource-state-config=spec: {resources: []}"]))
     read = {(RESOURCES[r].group, RESOURCES[r].name) for r in options.resources if r in RESOURCES}
-    for extension in build_extensions(options):
+    for extension in build_extensions(options, load_config(options)):
         read |= {(w.api.group, w.api.plural) for w in extension.watches(options)}
     return read
 
