@@ -19,12 +19,13 @@ KSM_RESOURCES = (
     "storageclasses", "validatingadmissionpolicies", "validatingadmissionpolicybindings",
     "validatingwebhookconfigurations", "volumeattachments",
 )
-# ksm-py's own keys, served by extensions (``cli.build_extensions``), both enabled by default;
-# a --resources list without them serves exactly what kube-state-metrics serves.
+# ksm-py's own keys, served by extensions (``cli.build_extensions``). Off by default, so that with
+# no flags ksm-py serves exactly what kube-state-metrics serves (drop-in: same RBAC, same series);
+# enable them with --resources=<the defaults>,events,topology.
 EXTENSION_RESOURCES = ("events", "topology")
 ALL_RESOURCES = tuple(sorted(KSM_RESOURCES + EXTENSION_RESOURCES))
 NOT_DEFAULT = {"clusterrolebindings", "clusterroles", "endpoints", "ingressclasses", "rolebindings", "roles",
-               "serviceaccounts"}
+               "serviceaccounts", *EXTENSION_RESOURCES}
 DEFAULT_RESOURCES = tuple(r for r in ALL_RESOURCES if r not in NOT_DEFAULT)
 
 

@@ -13,10 +13,13 @@ from typing import Any
 
 import pytest
 
+from ksm_py.options import DEFAULT_RESOURCES, EXTENSION_RESOURCES
 from tests.cluster.controlplane import ClusterUnavailable, ControlPlane, restricted_kubeconfig, wait_for
 from tests.cluster.rest import Rest
 
 ROOT = Path(__file__).resolve().parent.parent
+# kube-state-metrics' defaults plus ksm-py's own events and topology (off by default), as deploy/base runs it.
+WITH_EXTENSIONS = "--resources=" + ",".join(sorted([*DEFAULT_RESOURCES, *EXTENSION_RESOURCES]))
 CLUSTER_ROLE = ROOT / "deploy" / "base" / "cluster-role.yaml"
 
 

@@ -12,7 +12,12 @@ from pathlib import Path
 
 import yaml
 
+from ksm_py.options import DEFAULT_RESOURCES, EXTENSION_RESOURCES
+
 from .controlplane import ControlPlane, free_port, wait_for
+
+# As deploy/base runs it: kube-state-metrics' defaults plus ksm-py's events and topology.
+WITH_EXTENSIONS = "--resources=" + ",".join(sorted([*DEFAULT_RESOURCES, *EXTENSION_RESOURCES]))
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,7 +58,8 @@ def main() -> int:
         argv = [exe] if exe else [sys.executable, "-m", "ksm_py"]
         proc = subprocess.Popen([*argv, f"--kubeconfig={kubeconfig}", "--host=127.0.0.1", f"--port={port}",
                                  "--telemetry-host=127.0.0.1", f"--telemetry-port={tport}",
-                                 "--metric-labels-allowlist=pods=[app],namespaces=[team]"])
+                                 # kube-state-metrics' defaults plus ksm-py's own (the role grants both)
+                                 WITH_EXTENSIONS, "--metric-labels-allowlist=pods=[app],namespaces=[team]"])
         print(f"""
 ksm-py is running against the local cluster (restricted ServiceAccount, list/watch only).
 Try:

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.cluster.controlplane import wait_for
-from tests.conftest import ROOT, Objects, Process, free_port, http_get, ksm_py_argv, wait_http_ok
+from tests.conftest import ROOT, WITH_EXTENSIONS, Objects, Process, free_port, http_get, ksm_py_argv, wait_http_ok
 
 pytestmark = pytest.mark.e2e
 
@@ -249,7 +249,8 @@ class Ksm:
         self.port, self.tport = port, tport
         self.proc = spawn([*ksm_py_argv(), f"--kubeconfig={kubeconfig}", "--host=127.0.0.1", f"--port={port}",
                            "--telemetry-host=127.0.0.1", f"--telemetry-port={tport}",
-                           "--metric-labels-allowlist=pods=[app],deployments=[team]"], name="ksm-py")
+                           WITH_EXTENSIONS, "--metric-labels-allowlist=pods=[app],deployments=[team]"],
+                          name="ksm-py")
         wait_http_ok(f"http://127.0.0.1:{port}/healthz", proc=self.proc)
 
     def wait_ready(self, timeout: float = 90) -> None:

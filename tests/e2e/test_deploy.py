@@ -60,9 +60,12 @@ def rendered(variant: str) -> list[dict[str, Any]]:
 
 
 def test_shipped_cluster_role_syncs_every_default_resource(restricted_kubeconfig_path: Path, spawn: Any) -> None:
-    """The identity bound to deploy/base/cluster-role.yaml only: /readyz turns 200 only once every
-    enabled resource has listed, so 200 proves the role covers all the defaults."""
-    ksm = Ksm(spawn, restricted_kubeconfig_path, [], "ksm-py-defaults")
+    """The identity bound to deploy/base/cluster-role.yaml only, with the base Deployment's --resources
+    (the defaults plus events and topology): every resource lists, none is forbidden."""
+    (deployment,) = [d for d in rendered("base") if d["kind"] == "Deployment"]
+    args = [a for a in deployment["spec"]["template"]["spec"]["containers"][0]["args"] if a.startswith("--resources=")]
+    assert {"events", "topology"} <= set(args[0].split("=", 1)[1].split(","))
+    ksm = Ksm(spawn, restricted_kubeconfig_path, args, "ksm-py-defaults")
     ksm.wait_ready()
     telemetry = ksm.telemetry()
     synced = series(telemetry, prefix="ksm_py_resource_synced{")
@@ -71,7 +74,8 @@ def test_shipped_cluster_role_syncs_every_default_resource(restricted_kubeconfig
     assert set(synced.values()) == {"1.0"}, synced
     assert not [k for k in series(telemetry, prefix="ksm_py_api_errors_total{") if 'status="403"' in k]
     metrics = ksm.metrics()
-    for family in ("kube_node_info{", "kube_configmap_info{", "kube_namespace_created{", "kube_lease_owner{"):
+    for family in ("kube_node_info{", "kube_configmap_info{", "kube_namespace_created{", "kube_lease_owner{",
+                   "kube_topology_component{"):
         assert family in metrics, family
 
 

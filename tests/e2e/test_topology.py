@@ -1,5 +1,5 @@
-"""Topology and events on the local control plane, with ksm-py's default resources and the
-least-privilege ClusterRole from deploy/."""
+"""Topology and events on the local control plane, with deploy/base's resources (kube-state-metrics'
+defaults plus events and topology) and the least-privilege ClusterRole from deploy/."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.cluster.controlplane import wait_for
-from tests.conftest import Objects, http_get
+from tests.conftest import WITH_EXTENSIONS, Objects, http_get
 from tests.e2e._exporter import Exporter, ksm_py
 from tests.expo import series
 from tests.topology._promtool import relation, run_dangling_test
@@ -260,7 +260,7 @@ def test_topology_of_a_namespace_follows_creates_updates_and_deletes(
     ns = objects.namespace
     api = Api(cluster, ns)
     pv = f"{ns}-data"
-    exp = ksm_py(spawn, restricted_kubeconfig_path)  # default --resources: KSM's 32, events, topology
+    exp = ksm_py(spawn, restricted_kubeconfig_path, WITH_EXTENSIONS)
     exp.wait_ready()
     try:
         create_everything(api, pv)
@@ -349,7 +349,7 @@ def test_events_are_exposed_with_their_category(objects: Objects, cluster: Any, 
                                                 spawn: Any) -> None:
     ns = objects.namespace
     api = Api(cluster, ns)
-    exp = ksm_py(spawn, restricted_kubeconfig_path)
+    exp = ksm_py(spawn, restricted_kubeconfig_path, WITH_EXTENSIONS)
     exp.wait_ready()
     api.create("apps/v1", "deployments", {"metadata": {"name": "web"}, "spec": {
         "replicas": 1, **workload_spec({"app": "web"})}})

@@ -35,8 +35,9 @@ def parse(*argv: str) -> Options:
 def test_keys() -> None:
     assert len(KSM_RESOURCES) == 39
     assert set(ALL_RESOURCES) == set(KSM_RESOURCES) | {"events", "topology"}
-    assert len(DEFAULT_RESOURCES) == 32 + 2 and {"events", "topology"} <= set(DEFAULT_RESOURCES)
-    assert {"events", "topology"} <= set(parse().resources)
+    # Off by default: with no flags ksm-py serves exactly kube-state-metrics' 32 default resources.
+    assert len(DEFAULT_RESOURCES) == 32 and not {"events", "topology"} & set(DEFAULT_RESOURCES)
+    assert not {"events", "topology"} & set(parse().resources)
     assert parse("--resources=pods,topology").resources == ["pods", "topology"]
     with pytest.raises(OptionError):
         parse("--resources=pods,topologies")
@@ -48,7 +49,9 @@ def test_cluster_name_flag() -> None:
 
 
 def test_extensions_follow_resources() -> None:
-    assert [type(e) for e in build_extensions(parse())] == [EventsExtension, TopologyExtension]
+    assert build_extensions(parse()) == []  # the defaults are kube-state-metrics' own
+    assert [type(e) for e in build_extensions(parse("--resources=pods,events,topology"))] == [
+        EventsExtension, TopologyExtension]
     assert [type(e) for e in build_extensions(parse("--resources=pods,events"))] == [EventsExtension]
     assert build_extensions(parse("--resources=pods,nodes")) == []
     # The KSM families ignore the extension keys.

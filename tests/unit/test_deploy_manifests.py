@@ -170,12 +170,15 @@ def test_autosharding_overlay(rendered: dict[str, list[dict[str, Any]]]) -> None
     assert "--pod=$(POD_NAME)" in c["args"] and "--pod-namespace=$(POD_NAMESPACE)" in c["args"]
     options = options_from_args(build_parser().parse_args(resolved_args(c)))
     assert (options.pod, options.pod_namespace) == ("kube-state-metrics-0", "kube-system")
+    # The base's resources but topology (a shard's graph would be partial).
+    assert options.resources == [r for r in base_resources(rendered) if r != "topology"]
     # The same pod as the base Deployment but for the flags and the downward API.
     base = copy.deepcopy(one(rendered["base"], "Deployment", "kube-state-metrics")["spec"]["template"])
     mine = copy.deepcopy(sts["spec"]["template"])
     for t in (base, mine):
         t["spec"]["containers"][0].pop("env", None)
-        t["spec"]["containers"][0]["args"] = [a for a in t["spec"]["containers"][0]["args"] if "$(" not in a]
+        t["spec"]["containers"][0]["args"] = [a for a in t["spec"]["containers"][0]["args"]
+                                              if "$(" not in a and not a.startswith("--resources=")]
     assert mine == base
     role = one(docs, "Role", "kube-state-metrics")
     assert role["metadata"]["namespace"] == "kube-system"
@@ -189,6 +192,20 @@ def test_autosharding_overlay(rendered: dict[str, list[dict[str, Any]]]) -> None
                                     "namespace": "kube-system"}]
 
 
+def base_resources(rendered: dict[str, list[dict[str, Any]]]) -> list[str]:
+    args = container(one(rendered["base"], "Deployment", "kube-state-metrics"))["args"]
+    (resources,) = [a.split("=", 1)[1] for a in args if a.startswith("--resources=")]
+    return list(resources.split(","))
+
+
+def test_base_enables_kube_state_metrics_defaults_plus_events_and_topology(
+        rendered: dict[str, list[dict[str, Any]]]) -> None:
+    # The bare image serves exactly kube-state-metrics' defaults; ksm-py's own manifests turn the
+    # extensions on, and the ClusterRole (checked above) grants what they read.
+    assert base_resources(rendered) == sorted([*DEFAULT_RESOURCES, "events", "topology"])
+    assert not {"events", "topology"} & set(DEFAULT_RESOURCES)
+
+
 def _matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
 
@@ -198,8 +215,10 @@ def test_daemonset_overlay_splits_pods_from_the_rest(rendered: dict[str, list[di
     rest = container(one(docs, "Deployment", "kube-state-metrics"))
     resources = [a.split("=", 1)[1] for a in rest["args"] if a.startswith("--resources=")]
     assert len(resources) == 1
-    # Every default resource that does not read pods (so not pods, nor the topology extension).
-    assert resources[0].split(",") == [r for r in DEFAULT_RESOURCES if ("", "pods") not in api_resources_read([r])]
+    # Every resource of the base that does not read pods (so not pods, nor the topology extension).
+    base = base_resources(rendered)
+    assert resources[0].split(",") == [r for r in base if ("", "pods") not in api_resources_read([r])]
+    assert "events" in resources[0].split(",")
     assert ("", "pods") not in api_resources_read(resources[0].split(","))
     ds = one(docs, "DaemonSet", "kube-state-metrics-pods")
     c = container(ds)
