@@ -31,7 +31,7 @@ from ksm_py.options import Options
 from ksm_py.store import MetricsStore
 from tests.chaos._harness import Report, ground_truth
 from tests.cluster.controlplane import listening_sockets, process_tree, wait_for
-from tests.conftest import Objects, http_get
+from tests.conftest import WITH_EXTENSIONS, Objects, http_get
 from tests.e2e._exporter import Exporter
 from tests.expo import series
 
@@ -143,7 +143,7 @@ def test_no_secret_data_anywhere_no_disk_writes_no_extra_listeners(objects: Obje
             setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
             "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search",
             "env", "-C", "/", sys.executable, "-m", "ksm_py"]
-    flags = [*ALLOW_ALL, "--log-level=debug"]
+    flags = [WITH_EXTENSIONS, *ALLOW_ALL, "--log-level=debug"]  # the extensions read and render objects too
     exp: Exporter | None = None
     try:
         exp = Exporter(spawn, argv, kubeconfig, flags, "ksm-py-65534",
