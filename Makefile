@@ -9,9 +9,12 @@ install:
 build-cluster:
 	$(PYTHON) -m tests.cluster build
 
+# lint-imports: the layers and no import cycle, function-local imports included ([tool.importlinter]
+# in pyproject.toml); a new cycle or an upward import fails here.
 lint:
 	ruff check ksm_py tests $(wildcard bench)
 	mypy ksm_py $(wildcard bench)
+	lint-imports
 
 # Everything: unit, table, golden, e2e against the local control plane, Prometheus, benchmarks smoke.
 test: install build-cluster lint

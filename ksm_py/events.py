@@ -18,9 +18,9 @@ from .families._dsl import NAME, NAMESPACE, Allowlists, Body, Resource, Samples
 from .families._helpers import unix
 from .filters import family_filter
 from .kube.client import ApiResource
-from .kube.reflector import Sink
 from .metric import ALPHA, COUNTER
 from .options import Options
+from .sinks import Sink
 from .store import CompiledResource, MetricsStore
 
 

@@ -13,8 +13,8 @@ from typing import Callable, Iterable, Protocol
 
 from .exposition import ResourceWriter
 from .kube.client import ApiResource
-from .kube.reflector import Sink
 from .options import Options
+from .sinks import Sink
 from .store import CompiledResource
 from .telemetry import Telemetry
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable, Iterator, cast
+from typing import Any, Iterable, Iterator
 
 import yaml
 
+from .body import Body
 from .exposition import ResourceWriter, render_body
 from .extension import Extension
-from .families._dsl import Body
 from .options import Options
-from .store import CompiledResource, MetricsStore
+from .store import CompiledResource
+from .wiring import Feed, Plan, plan
 
 
 def load_objects(paths: Iterable[Path]) -> Iterator[Body]:
@@ -46,51 +47,30 @@ def _by_kind(objects: Iterable[Body]) -> dict[tuple[str, str], list[Body]]:
     return by_kind
 
 
-def _per_namespace(objs: list[Body], namespaced: bool, options: Options) -> list[tuple[str | None, list[Body]]]:
-    """The objects each list/watch would see: one per namespace in --namespaces (flag order)."""
+def _seen_by(feed: Feed, objs: list[Body], options: Options) -> list[Body]:
+    """The objects ``feed``'s list/watch would see (its namespace; not a denied one)."""
     def ns(o: Body) -> Any:
         return (o.get("metadata") or {}).get("namespace")
-    if namespaced and options.namespaces:
-        return [(n, [o for o in objs if ns(o) == n]) for n in options.namespaces]
-    denied = set(options.namespaces_denylist) if namespaced else set()
-    return [(None, [o for o in objs if ns(o) not in denied])]
+    if not feed.api.namespaced:
+        return objs
+    if feed.namespace is not None:
+        return [o for o in objs if ns(o) == feed.namespace]
+    denied = set(options.namespaces_denylist)
+    return [o for o in objs if ns(o) not in denied]
 
 
-def build_writers(compiled: list[CompiledResource], options: Options, objects: Iterable[Body]) -> list[ResourceWriter]:
-    """One store per namespace in --namespaces (flag order), as the live exporter has."""
+def feed_objects(wiring: Plan, objects: Iterable[Body]) -> list[ResourceWriter]:
+    """Feed every sink of the plan, in wiring order, the objects its list/watch would see; the writers."""
     by_kind = _by_kind(objects)
-    writers = []
-    for c in compiled:
-        r = c.resource
-        stores = []
-        for _, objs in _per_namespace(by_kind.get((r.api_version, r.kind), []), r.namespaced, options):
-            store = MetricsStore(c)
-            store.replace(objs)
-            stores.append(store)
-        writers.append(ResourceWriter(c, stores))
-    return writers
-
-
-def extension_writers(extensions: Iterable[Extension], options: Options,
-                      objects: Iterable[Body]) -> list[ResourceWriter]:
-    """The writers of the extensions (topology, events), fed the objects."""
-    by_kind = _by_kind(objects)
-    writers = []
-    for ext in extensions:
-        for watch in ext.watches(options):
-            api = watch.api
-            api_version = f"{api.group}/{api.version}" if api.group else api.version
-            for ns, objs in _per_namespace(by_kind.get((api_version, watch.kind), []), api.namespaced, options):
-                replacement = watch.sink(ns).replacement()
-                for obj in objs:
-                    replacement.add(cast(dict[str, Any], obj))  # objects from files are plain dicts
-                replacement.commit()
-        writers += ext.writers()
-    return writers
+    for feed, sink in wiring.sinks:
+        replacement = sink.replacement()
+        for obj in _seen_by(feed, by_kind.get((feed.api_version, feed.kind), []), wiring.options):
+            replacement.add(obj)
+        replacement.commit()
+    return wiring.writers
 
 
 def render(compiled: list[CompiledResource], options: Options, paths: Iterable[Path],
            extensions: Iterable[Extension] = ()) -> bytes:
     objects = list(load_objects(paths))
-    writers = build_writers(compiled, options, objects) + extension_writers(extensions, options, objects)
-    return render_body(sorted(writers, key=lambda w: w.name))
+    return render_body(feed_objects(plan(options, compiled, extensions), objects))

@@ -15,16 +15,17 @@ import dataclasses
 import hashlib
 import logging
 import os
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from ..body import Body
 from ..exposition import ResourceWriter
 from ..extension import ExtraWatch, Host, WSGIApp
 from ..families._dsl import Allowlists, Family, Resource
 from ..filters import family_filter
 from ..kube.client import ApiResource
 from ..options import OptionError, Options
+from ..sinks import Collect
 from ..store import CompiledResource
 from .config import CompiledFamily, ConfigError, GroupVersionKind, ResourceConfig, compile_resource, parse
 
@@ -49,7 +50,7 @@ class GVKP:
         return f"{self.group}/{self.version}, Resource={self.plural}"
 
 
-def served_versions(crd: dict[str, Any]) -> list[GVKP]:
+def served_versions(crd: Body) -> list[GVKP]:
     """upstream ``extractGVKPs``: one entry per served version; malformed CRDs give nothing."""
     spec = crd.get("spec")
     if not isinstance(spec, dict):
@@ -118,26 +119,15 @@ class _CRDSink:
     def __init__(self, owner: CustomResourceState) -> None:
         self.owner = owner
 
-    def upsert(self, obj: dict[str, Any]) -> None:
+    def upsert(self, obj: Body) -> None:
         self.owner.crd_changed(obj)
 
-    def delete(self, obj: dict[str, Any]) -> None:
+    def delete(self, obj: Body) -> None:
         self.owner.crd_deleted(obj)
 
-    def replacement(self) -> _CRDReplacement:
-        return _CRDReplacement(self.owner)
-
-
-class _CRDReplacement:
-    def __init__(self, owner: CustomResourceState) -> None:
-        self.owner = owner
-        self.crds: dict[str, list[GVKP]] = {}
-
-    def add(self, obj: dict[str, Any]) -> None:
-        self.crds[(obj.get("metadata") or {}).get("name") or ""] = served_versions(obj)
-
-    def commit(self) -> None:
-        self.owner.crds_replaced(self.crds)
+    def replacement(self) -> Collect[str, list[GVKP]]:
+        return Collect(lambda crd: ((crd.get("metadata") or {}).get("name") or "", served_versions(crd)),
+                       self.owner.crds_replaced)
 
 
 class CustomResourceState:
@@ -183,13 +173,13 @@ class CustomResourceState:
             _config_file_metrics(r, path)
 
     # -- CRD events ----------------------------------------------------------------------------
-    def crd_changed(self, crd: dict[str, Any]) -> None:
+    def crd_changed(self, crd: Body) -> None:
         name = (crd.get("metadata") or {}).get("name") or ""
         self._count("update" if name in self.crds else "add")
         self.crds[name] = served_versions(crd)
         self.reconcile()
 
-    def crd_deleted(self, crd: dict[str, Any]) -> None:
+    def crd_deleted(self, crd: Body) -> None:
         name = (crd.get("metadata") or {}).get("name") or ""
         if self.crds.pop(name, None) is not None:
             self._count("delete")

@@ -18,24 +18,12 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 
 import orjson
 
+from ..sinks import Sink
 from .client import ACCEPT_JSON, ACCEPT_METADATA, ACCEPT_METADATA_LIST, ApiError, ApiResource, StreamIdle
 
 logger = logging.getLogger(__name__)
 
 Body = dict[str, Any]
-
-
-class Replacement(Protocol):
-    def add(self, obj: Body) -> None: ...
-    def commit(self) -> None: ...
-
-
-class Sink(Protocol):
-    """What a reflector feeds: a metrics store (or anything with the same three verbs)."""
-
-    def upsert(self, obj: Body) -> None: ...
-    def delete(self, obj: Body) -> None: ...
-    def replacement(self) -> Replacement: ...
 
 
 class Source(Protocol):

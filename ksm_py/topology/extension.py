@@ -11,8 +11,8 @@ from ..exposition import ResourceWriter
 from ..extension import ExtraWatch, Host, WSGIApp
 from ..filters import family_filter
 from ..kube.client import ApiResource
-from ..kube.reflector import Sink
 from ..options import Options
+from ..sinks import Sink
 from .graph import Topology, neighbourhood
 from .kinds import KINDS, Kind
 from .model import Ref

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from ..exposition import ResourceWriter
 from ..families._dsl import Allowlists, Family
+from ..sinks import Collect
 from ..store import CompiledResource, MetricsStore, object_key
 from . import derive
 from .kinds import CLUSTER, SHARED, TOPOLOGY, Kind
@@ -90,8 +91,8 @@ class TopologySink:
     def delete(self, obj: Body) -> None:
         self._drop(object_key(obj))
 
-    def replacement(self) -> _Replacement:
-        return _Replacement(self, self._derive_keyed)
+    def replacement(self) -> Collect[str, Any]:
+        return Collect(self._derive_keyed, self._replace)
 
     # -- internals ----------------------------------------------------------------------------
     def _derive_keyed(self, obj: Body) -> tuple[str, Record]:
@@ -120,20 +121,6 @@ class TopologySink:
             replacement.add(_body(key, record))
         replacement.commit()
         self.records = records
-
-
-class _Replacement:
-    def __init__(self, sink: TopologySink, derive_keyed: Callable[[Body], tuple[str, Any]]) -> None:
-        self.sink = sink
-        self.derive_keyed = derive_keyed
-        self.items: dict[str, Any] = {}
-
-    def add(self, obj: Body) -> None:
-        key, value = self.derive_keyed(obj)
-        self.items[key] = value
-
-    def commit(self) -> None:
-        self.sink._replace(self.items)
 
 
 def _union(records: Iterable[Record]) -> Record:
@@ -186,8 +173,8 @@ class EndpointSliceSink(TopologySink):
         else:
             self._drop(service)
 
-    def replacement(self) -> _Replacement:
-        return _Replacement(self, lambda obj: (object_key(obj), (self._service_key(obj), self.derive(obj))))
+    def replacement(self) -> Collect[str, Any]:
+        return Collect(lambda obj: (object_key(obj), (self._service_key(obj), self.derive(obj))), self._replace)
 
     def _replace(self, items: dict[str, Any]) -> None:
         self.slices = items

@@ -8,7 +8,8 @@ from ksm_py.builder import compile_resources
 from ksm_py.cli import build_extensions
 from ksm_py.exposition import render_body
 from ksm_py.options import Options
-from ksm_py.render import build_writers, extension_writers
+from ksm_py.render import feed_objects
+from ksm_py.wiring import plan
 from tests.expo import parse_line
 
 Obj = dict[str, Any]
@@ -18,8 +19,7 @@ def render(objects: Iterable[Obj], *, resources: Sequence[str] = ("topology",), 
            **options: Any) -> str:
     opts = Options(resources=list(resources), topology_cluster_name=cluster, **options)
     objs = list(objects)
-    writers = build_writers(compile_resources(opts), opts, objs) + extension_writers(build_extensions(opts), opts, objs)
-    return render_body(sorted(writers, key=lambda w: w.name)).decode()
+    return render_body(feed_objects(plan(opts, compile_resources(opts), build_extensions(opts)), objs)).decode()
 
 
 def ref(labels: dict[str, str], prefix: str = "") -> str:

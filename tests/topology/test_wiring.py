@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import gevent
 import pytest
 
 from ksm_py.app import Exporter
@@ -21,7 +22,7 @@ from ksm_py.options import (
     build_parser,
     options_from_args,
 )
-from ksm_py.render import extension_writers, render
+from ksm_py.render import render
 from ksm_py.topology.extension import TopologyExtension
 from ksm_py.topology.graph import TopologySink
 
@@ -65,7 +66,7 @@ def test_ksm_only_render_is_untouched(tmp_path: Path) -> None:
 
     f.write_text(yaml.safe_dump_all([pod("p", node="n1"), obj("v1", "Node", "n1", None)]))
     ksm = parse("--resources=pods,nodes")
-    assert extension_writers(build_extensions(ksm), ksm, []) == []
+    assert build_extensions(ksm) == []
     plain = render(compile_resources(ksm), ksm, [f])
     assert b"kube_topology" not in plain and b"kube_event" not in plain
     both = parse("--resources=pods,nodes,topology")
@@ -114,3 +115,52 @@ def test_namespaces_flag_makes_one_sink_per_namespace() -> None:
     writer: Any = next(w for w in exporter.writers if w.name == "topology")
     sinks = [s for r in (*pods, *nodes) for s in r.sinks if isinstance(s, TopologySink)]
     assert len(sinks) == 3 and all(any(s.store is store for store in writer.stores) for s in sinks)
+
+
+def _render_errors(exporter: Exporter, resource: str, family: str) -> float:
+    value = exporter.telemetry.registry.get_sample_value("ksm_py_render_errors_total",
+                                                         {"resource": resource, "family": family})
+    return value or 0.0
+
+
+def test_extension_stores_get_the_same_rendering_as_ksm_stores() -> None:
+    """The wiring plan gives every served store, the extensions' too, the exporter's cooperation
+    (yield during relists) and its render-error accounting; before it, topology and events
+    stores had neither."""
+    options = parse("--resources=pods,events,topology")
+    exporter = Exporter(options, _NoClient(), extensions=build_extensions(options))  # type: ignore[arg-type]
+    stores = {w.name: w.stores for w in exporter.writers}
+    assert set(stores) == {"events", "pods", "topology"} and all(stores.values())
+    for name, served in stores.items():
+        for store in served:
+            assert store.cooperate is gevent.idle, name
+            assert store.compiled.on_render_error == exporter.telemetry.render_error, name
+
+
+def test_events_and_topology_render_errors_are_counted() -> None:
+    options = parse("--resources=events,topology")
+    exporter = Exporter(options, _NoClient(), extensions=build_extensions(options))  # type: ignore[arg-type]
+    refs = _reflectors(exporter)
+    # An Event whose time is no timestamp: kube_event_last_seen_timestamp_seconds cannot render it.
+    bad_event = {"apiVersion": "events.k8s.io/v1", "kind": "Event",
+                 "metadata": {"name": "e1", "namespace": "ns", "uid": "u1"},
+                 "regarding": {"kind": "Pod", "name": "p"}, "reason": "Started", "type": "Normal",
+                 "eventTime": "not a time"}
+    (events_sink,) = refs["events"].sinks
+    events_sink.upsert(bad_event)
+    assert _render_errors(exporter, "events", "kube_event_last_seen_timestamp_seconds") == 1
+    # Through a relist (replacement) as well.
+    replacement = events_sink.replacement()
+    replacement.add(bad_event)
+    replacement.commit()
+    assert _render_errors(exporter, "events", "kube_event_last_seen_timestamp_seconds") == 2
+    # A topology family that fails (none does on valid records, so one is made to).
+    (pod_sink,) = [s for s in refs["pods"].sinks if isinstance(s, TopologySink)]
+    compiled = pod_sink.store.compiled
+
+    def boom(_obj: Any) -> Any:
+        raise RuntimeError("boom")
+
+    compiled.fns.append(("kube_topology_boom", boom))
+    pod_sink.upsert(pod("p", node="n1"))
+    assert _render_errors(exporter, compiled.name, "kube_topology_boom") == 1
