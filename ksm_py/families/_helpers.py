@@ -307,42 +307,45 @@ def _matcher(entries: tuple[str, ...]) -> Callable[[str], bool]:
 
 
 def prometheus_labels(kv: Mapping[str, Any], matches: Callable[[str], bool], prefix: str) -> list[tuple[str, str]]:
-    """Allowed keys as ``<prefix>_<sanitised>`` labels, sorted by the original key, with
-    ``_conflictN`` renaming when two keys sanitise to the same name (KSM >= 2.20)."""
+    """Allowed keys as ``<prefix>_<sanitised>`` labels, in the order of the original keys, with
+    KSM v2.20's ``_conflictN`` renaming (``mapToPrometheusLabels``) when keys sanitise to the same name.
+
+    Prometheus rejects a whole scrape when one sample carries a label name twice, so every name
+    handed out, suffixed or not, is checked against the names already in use.  The first
+    collision on a name renames the entry that holds it (which may itself be a renamed entry
+    of another base: ``foo_bar_conflict1`` -> ``foo_bar_conflict1_conflict1``); later keys with
+    that base only take the next free suffix.
+    """
     out: list[tuple[str, str]] = []
-    index: dict[str, int] = {}
-    conflicts: dict[str, int] = {}
-    used: set[str] = set()
+    used: dict[str, int] = {}       # emitted name -> its index in out
+    conflicts: dict[str, int] = {}  # base name -> the last suffix handed out for it
     for key in sorted(kv):
         if not matches(key):
             continue
-        name = label_name(prefix, key)
+        base = label_name(prefix, key)
         value = kv[key]
         value = value if isinstance(value, str) else ("" if value is None else str(value))
-        if name in index or name in conflicts:
-            n = conflicts.get(name, 0)
-            if n == 0:
-                first = index.pop(name)
-                n = 1
-                renamed = _next_free(name, n, used)
-                n = int(renamed.rsplit("_conflict", 1)[1])
-                out[first] = (renamed, out[first][1])
-                used.add(renamed)
-            new = _next_free(name, n + 1, used)
-            conflicts[name] = int(new.rsplit("_conflict", 1)[1])
-            used.add(new)
-            out.append((new, value))
-            continue
-        index[name] = len(out)
-        used.add(name)
+        name = base
+        if base in conflicts:
+            name, conflicts[base] = _next_free(base, conflicts[base], used)
+        elif base in used:
+            idx = used.pop(base)
+            renamed, count = _next_free(base, 0, used)
+            out[idx] = (renamed, out[idx][1])
+            used[renamed] = idx
+            name, conflicts[base] = _next_free(base, count, used)
+        used[name] = len(out)
         out.append((name, value))
     return out
 
 
-def _next_free(name: str, n: int, used: set[str]) -> str:
-    while f"{name}_conflict{n}" in used:
-        n += 1
-    return f"{name}_conflict{n}"
+def _next_free(base: str, count: int, used: Mapping[str, int]) -> tuple[str, int]:
+    """The first ``<base>_conflict<N>`` with N > count that no label uses yet, and N."""
+    while True:
+        count += 1
+        candidate = f"{base}_conflict{count}"
+        if candidate not in used:
+            return candidate, count
 
 
 # kubectl's client-side apply copies the whole object into this annotation: for a Secret or a
