@@ -233,6 +233,40 @@ def _build_prometheus(c: Component, log: Path) -> None:
          "-o", str(c.binary()), f"{PROMETHEUS_MODULE}/cmd/prometheus"], cwd=src, label=c.name, log=log)
 
 
+TELEGRAF_MODULE = "github.com/influxdata/telegraf"
+# Telegraf's own build tags: `custom` drops every plugin not named (docs/CUSTOMIZATION.md upstream).
+# inputs.prometheus parses with its own parsers (imported directly), outputs.influxdb serializes
+# line protocol itself, so no parsers.* / serializers.* tag is needed.
+TELEGRAF_TAGS = "custom,inputs.prometheus,outputs.influxdb"
+
+
+def _build_telegraf(c: Component, log: Path) -> None:
+    """Telegraf with only the plugins deploy/telegraf uses, like Prometheus through the module's own go.sum.
+
+    ``go mod tidy`` would resolve the dependencies of all of Telegraf's ~300 plugins (every build
+    tag), hundreds of modules this build never compiles; ``-mod=mod`` fetches only what it imports.
+    """
+    src = _module_dir(f"{c.name}-{c.version}")
+    env = {**os.environ, **GO_ENV}
+    out = subprocess.run(["go", "mod", "download", "-json", f"{TELEGRAF_MODULE}@{c.version}"],
+                         cwd=src, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        log.write_text(out.stdout + out.stderr)
+        raise BuildError(f"cannot download {TELEGRAF_MODULE}@{c.version}: {out.stdout}{out.stderr}")
+    module = Path(json.loads(out.stdout)["Dir"])
+    gomod = (module / "go.mod").read_text()
+    go = re.search(r"^go (\S+)", gomod, re.M)
+    # Upstream's binary runs with its go.mod's godebug settings (x509negativeserial=1); keep them.
+    godebug = "".join(f"{line}\n" for line in re.findall(r"^godebug .*$", gomod, re.M))
+    (src / "go.mod").write_text(f"module ksmpy.local/{c.name}-bin\n\ngo {go.group(1) if go else '1.26.0'}\n\n"
+                                f"{godebug}\nrequire {TELEGRAF_MODULE} {c.version}\n")
+    (src / "go.sum").write_bytes((module / "go.sum").read_bytes())
+    c.bin_dir.mkdir(parents=True, exist_ok=True)
+    _go(["build", "-v", "-p", "2", "-trimpath", f"-tags={TELEGRAF_TAGS}",
+         "-ldflags", f"-s -w -X {TELEGRAF_MODULE}/internal.Version={c.version.removeprefix('v')}",
+         "-o", str(c.binary()), f"{TELEGRAF_MODULE}/cmd/telegraf"], cwd=src, label=c.name, log=log)
+
+
 KUBERNETES = Component(
     "kubernetes", versions.KUBERNETES,
     ("kube-apiserver", "kube-controller-manager", "kube-scheduler"), _build_kubernetes,
@@ -242,7 +276,8 @@ KWOK = Component("kwok", versions.KWOK, ("kwok",), _build_kwok, extra_files=("kw
 KSM = Component("kube-state-metrics", versions.KUBE_STATE_METRICS, ("kube-state-metrics",), _build_ksm)
 KUSTOMIZE = Component("kustomize", versions.KUSTOMIZE, ("kustomize",), _build_kustomize)
 PROMETHEUS = Component("prometheus", versions.PROMETHEUS, ("prometheus",), _build_prometheus)
-COMPONENTS = (ETCD, KWOK, KSM, KUSTOMIZE, PROMETHEUS, KUBERNETES)
+TELEGRAF = Component("telegraf", versions.TELEGRAF, ("telegraf",), _build_telegraf)
+COMPONENTS = (ETCD, KWOK, KSM, KUSTOMIZE, PROMETHEUS, TELEGRAF, KUBERNETES)
 # What ControlPlane.start() needs; the others are tools the tests run.
 CONTROL_PLANE = (ETCD, KWOK, KUBERNETES)
 

@@ -16,3 +16,6 @@ KUSTOMIZE = "v5.8.2"
 # Prometheus with Kubernetes service discovery (Debian's 2.42 package is built without it), as the
 # Go module github.com/prometheus/prometheus, which numbers release 3.16.0 as v0.316.0.
 PROMETHEUS = "v0.316.0"
+# Telegraf (deploy/telegraf: inputs.prometheus -> outputs.influxdb), built with only those two plugins;
+# the proxy serves v1.37.2, whose go.mod asks for go 1.25.5.
+TELEGRAF = "v1.37.2"
