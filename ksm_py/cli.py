@@ -6,14 +6,14 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from . import bridge
-from .customresourcestate import CustomResourceState, ResourceConfig, load_config
-from .events import EventsExtension
-from .extension import Extension
 from .options import OptionError, Options, add_filter_flags, build_parser, options_from_args
-from .topology.extension import TopologyExtension
+
+if TYPE_CHECKING:
+    from .customresourcestate import ResourceConfig
+    from .extension import Extension
 
 
 def _configure_logging(level: str) -> None:
@@ -33,18 +33,27 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> tuple[argpar
 def build_extensions(options: Options, crs_config: list[ResourceConfig] | None = None) -> list[Extension]:
     """The extensions --resources and the Custom Resource State configuration enable, built once
     and handed to the exporter or to ``render``."""
+    # Imported here, not at the top: ``ksm-py render`` and ``families`` start without what they do not use.
     extensions: list[Extension] = []
     if "events" in options.resources:
+        from .events import EventsExtension
+
         extensions.append(EventsExtension(options))
     if "topology" in options.resources:
+        from .topology.extension import TopologyExtension
+
         extensions.append(TopologyExtension(options))
     if crs_config is not None:
+        from .customresourcestate import CustomResourceState
+
         extensions.append(CustomResourceState(options, crs_config))
     return extensions
 
 
 def _crs_config(parser: argparse.ArgumentParser, options: Options) -> list[ResourceConfig] | None:
     """Read and compile the Custom Resource State configuration once; a bad one exits naming its flag."""
+    from .customresourcestate import load_config
+
     try:
         return load_config(options)
     except OptionError as e:

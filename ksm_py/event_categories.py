@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-Body = Mapping[str, Any]
+from .body import Body
 
 ACTIVITIES, ALERTS, CHANGES, OTHERS = "Activities", "Alerts", "Changes", "Others"
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Final
 
+from .gocompat.floats import format_float as go_float
+
 GAUGE: Final = "gauge"
 COUNTER: Final = "counter"
 INFO: Final = "info"
@@ -18,47 +20,6 @@ STABLE: Final = "STABLE"
 ALPHA: Final = "ALPHA"
 
 _INF = math.inf
-
-
-def go_float(f: float) -> str:
-    """Format like Go's ``strconv.FormatFloat(f, 'g', -1, 64)`` with KSM's fast paths."""
-    if f == 1:
-        return "1"
-    if f == 0:
-        # KSM special-cases 0 before formatting, so a negative zero is written "0" too.
-        return "0"
-    if f != f:
-        return "NaN"
-    if f == _INF:
-        return "+Inf"
-    if f == -_INF:
-        return "-Inf"
-    if f.is_integer() and -1e6 < f < 1e6:
-        return str(int(f))
-    r = repr(f)
-    neg = r[0] == "-"
-    if neg:
-        r = r[1:]
-    mant, _, e = r.partition("e")
-    ip, _, fp = mant.partition(".")
-    if fp == "0":
-        fp = ""
-    all_digits = ip + fp
-    sig = all_digits.lstrip("0")
-    # Position of the decimal point relative to the first significant digit (Go's digs.dp).
-    dp = len(ip) - (len(all_digits) - len(sig)) + (int(e) if e else 0)
-    digits = sig.rstrip("0") or "0"
-    exp = dp - 1
-    if exp < -4 or exp >= 6:
-        m = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-        s = f"{m}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
-    elif dp <= 0:
-        s = "0." + "0" * (-dp) + digits
-    elif dp >= len(digits):
-        s = digits + "0" * (dp - len(digits))
-    else:
-        s = digits[:dp] + "." + digits[dp:]
-    return "-" + s if neg else s
 
 
 def format_value(v: float | int | bool) -> str:

@@ -18,13 +18,13 @@ from typing import Any, Callable, Mapping, Protocol
 
 from cachetools import TTLCache
 
+from ..body import Body
 from ..event_categories import category, count
 from .stackstate import CLUSTER_TYPE, Urns
 
 logger = logging.getLogger(__name__)
 
 _CONTAINER_FIELD = re.compile(r"spec\.containers\{(.*?)\}")
-Body = Mapping[str, Any]
 
 
 def _map(value: Any) -> Mapping[str, Any]:
@@ -169,11 +169,7 @@ class EventSink:
         self.queue.append((key, event))
         self.stats.event_seen("queued")
 
-    def forget(self, key: str) -> None:
-        """Allow an occurrence to be queued again (it was dropped before reaching the receiver)."""
-        self.sent.pop(key, None)
-
-    # Sink protocol (ksm_py.kube.reflector)
+    # Sink protocol (ksm_py.sinks)
     def upsert(self, obj: Body) -> None:
         self.offer(obj)
 

@@ -15,8 +15,9 @@ import math
 import re
 from typing import Any
 
-from ..families._helpers import _go_quantity
-from ..metric import go_float
+from ..gocompat.floats import format_float as go_float
+from ..gocompat.floats import parse_float
+from ..gocompat.quantity import approximate_float64
 
 _MIN_INT64, _MAX_INT64 = -(1 << 63), (1 << 63) - 1
 
@@ -52,32 +53,12 @@ def go_sprint(v: Any) -> str:
     return str(v)
 
 
-# -- strconv.ParseFloat -------------------------------------------------------------------------
-
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_HEX = re.compile(r"([+-]?)0[xX]((?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?[0-9]+)")
-_SPECIAL = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "infinity": math.inf, "+infinity": math.inf,
-            "-infinity": -math.inf, "nan": math.nan, "+nan": math.nan, "-nan": math.nan}
-
-
 def go_parse_float(s: str) -> float:
-    """``strconv.ParseFloat(s, 64)``; out-of-range values are errors, as there."""
-    special = _SPECIAL.get(s.lower())
-    if special is not None:
-        return special
-    if _DECIMAL.fullmatch(s):
-        f = float(s)
-    else:
-        m = _HEX.fullmatch(s)
-        if not m:
-            raise ValueError_(f'strconv.ParseFloat: parsing "{s}": invalid syntax')
-        try:
-            f = float.fromhex(m.group(1) + "0x" + m.group(2))
-        except OverflowError:
-            f = math.inf
-    if math.isinf(f):
-        raise ValueError_(f'strconv.ParseFloat: parsing "{s}": value out of range')
-    return f
+    """``strconv.ParseFloat(s, 64)``, its errors as ``ValueError_``."""
+    try:
+        return parse_float(s)
+    except ValueError as e:
+        raise ValueError_(str(e)) from None
 
 
 # -- time.Parse(time.RFC3339, s).Unix() ---------------------------------------------------------
@@ -121,35 +102,14 @@ def rfc3339_unix(s: str) -> int | None:
     return _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset
 
 
-# -- Quantity.AsApproximateFloat64 --------------------------------------------------------------
-
-_POW10 = [float(f"1e{i}") for i in range(32)]
-_POW10_POS32 = [float(f"1e{32 * i}") for i in range(10)]
-_POW10_NEG32 = [float(f"1e-{32 * i}") for i in range(11)]
-
-
-def _pow10(n: int) -> float:
-    """Go ``math.Pow10``, from the same tables so the rounding matches."""
-    if 0 <= n <= 308:
-        return _POW10_POS32[n // 32] * _POW10[n % 32]
-    if -323 <= n <= 0:
-        return _POW10_NEG32[-n // 32] / _POW10[-n % 32]
-    return math.inf if n > 0 else 0.0
-
-
 def quantity_approx(s: str) -> float | None:
     """``resource.ParseQuantity(s).AsApproximateFloat64()``, or None when it does not parse."""
     if not s or s != s.strip():
         return None
     try:
-        _, unscaled, exponent = _go_quantity(s)
+        return approximate_float64(s)
     except (ValueError, ArithmeticError):
         return None
-    try:
-        base = float(unscaled)
-    except OverflowError:
-        base = math.inf if unscaled > 0 else -math.inf
-    return base if exponent == 0 else base * _pow10(exponent)
 
 
 _PERCENT = re.compile(r"[0-9]+%")

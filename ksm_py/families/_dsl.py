@@ -7,11 +7,11 @@ the resource adds its identity labels in front once (KSM's ``wrapXxxFunc``).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
+from ..body import Body
 from ..metric import GAUGE, STABLE, header
 
-Body = Mapping[str, Any]
 Labels = Mapping[str, str] | Sequence[tuple[str, str]]
 Sample = tuple[Labels, float | int | bool]
 Samples = Iterable[Sample]

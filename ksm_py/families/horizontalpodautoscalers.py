@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
-import re
 from typing import Any, Iterator, Mapping
 
+from ..gocompat.quantity import approximate_float64
 from ..metric import ALPHA, STABLE
 from ._dsl import NAME, NAMESPACE, Body, Resource, Samples
 from ._helpers import (
-    MAX_INT64,
     annotations_family,
     condition_samples,
     created,
@@ -18,7 +16,6 @@ from ._helpers import (
     field,
     labels_family,
     metadata_generation,
-    quantity,
     quantity_float,
 )
 
@@ -26,81 +23,6 @@ horizontalpodautoscalers = Resource(
     "horizontalpodautoscalers", group="autoscaling", version="v2", kind="HorizontalPodAutoscaler", namespaced=True,
     identity=[("namespace", NAMESPACE), ("horizontalpodautoscaler", NAME)])
 family = horizontalpodautoscalers.family
-
-
-# -- Quantity.AsApproximateFloat64 --------------------------------------------------------------
-# Only the HPA tolerances use it. It is not the exact value: it multiplies the parsed mantissa by
-# math.Pow10(scale), so it depends on how ParseQuantity stored the number (int64 fast path or
-# inf.Dec rounded up to nano), e.g. "0.3" gives 0.30000000000000004.
-
-_POW10 = [float(f"1e{i}") for i in range(32)]
-_POW10_POS32 = [float(f"1e{32 * i}") for i in range(10)]
-_POW10_NEG32 = [float(f"1e-{32 * i}") for i in range(11)]
-_DEC_SUFFIXES = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
-_BIN_SUFFIXES = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
-_SPLIT = re.compile(r"^([+-]?)([0-9]*)(?:\.([0-9]*))?(.*)$")
-_NANO = -9
-_MAX_INT64_FACTORS = 18
-
-
-def go_pow10(n: int) -> float:
-    """Go ``math.Pow10``, built from the same tables so the rounding matches."""
-    if 0 <= n <= 308:
-        return _POW10_POS32[n // 32] * _POW10[n % 32]
-    if -323 <= n <= 0:
-        return _POW10_NEG32[-n // 32] / _POW10[-n % 32]
-    return math.inf if n > 0 else 0.0
-
-
-def _float(i: int) -> float:
-    try:
-        return float(i)
-    except OverflowError:
-        return math.inf if i > 0 else -math.inf
-
-
-def approximate_float(s: Any) -> float:
-    """``resource.Quantity.AsApproximateFloat64`` of the quantity as ``ParseQuantity`` stores it."""
-    text = str(s).strip()
-    if text == "0":
-        return 0.0
-    exact = quantity(text)  # validates the syntax
-    m = _SPLIT.match(text)
-    if m is None:
-        raise ValueError(f"invalid quantity {s!r}")
-    sign, int_part, frac, suffix = m.groups()
-    num = int_part.lstrip("0") or "0"
-    denom = frac or ""
-    binary = suffix in _BIN_SUFFIXES
-    mantissa = 1
-    if binary:
-        exponent, scale = _BIN_SUFFIXES[suffix], 0
-        if not denom:
-            mantissa = 1 << exponent
-            precision = 15 - len(num) - exponent * 3 // 10 - 1
-        else:
-            precision = -1
-    else:
-        exponent = _DEC_SUFFIXES[suffix] if suffix in _DEC_SUFFIXES else int(suffix[1:])
-        scale, precision = exponent, _MAX_INT64_FACTORS - len(num) - len(denom)
-    if precision >= 0:
-        scale -= len(denom)
-        if scale >= _NANO:
-            result = int(num + denom) * mantissa
-            if result <= MAX_INT64:
-                base = float(-result if sign == "-" else result)
-                return base if scale == 0 else base * go_pow10(scale)
-    # inf.Dec path: magnitude rounded up to nano (scale 9); binary values capped at MaxInt64.
-    magnitude = abs(exact)
-    if magnitude == 0:
-        return 0.0
-    if binary and magnitude > MAX_INT64:
-        unscaled, dec_scale = MAX_INT64, 0
-    else:
-        scaled = magnitude * 10**9
-        unscaled, dec_scale = -((-scaled.numerator) // scaled.denominator), 9
-    base = _float(-unscaled if exact < 0 else unscaled)
-    return base if dec_scale == 0 else base * go_pow10(-dec_scale)
 
 
 # -- families -----------------------------------------------------------------------------------
@@ -171,7 +93,7 @@ def spec_target_metric(a: Body) -> Samples:
 def _tolerance(a: Body, direction: str) -> Samples:
     tolerance = dig(a, "spec", "behavior", direction, "tolerance")
     if tolerance is not None:
-        yield (), approximate_float(tolerance)
+        yield (), approximate_float64(tolerance)
 
 
 @family("kube_horizontalpodautoscaler_spec_behavior_scale_down_tolerance",

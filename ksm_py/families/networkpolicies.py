@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..gocompat.times import ZERO_TIME
 from ..metric import ALPHA
 from ._dsl import NAME, NAMESPACE, Body, Resource, Samples
 from ._helpers import dig, meta, metadata_families, unix
@@ -11,14 +12,13 @@ networkpolicies = Resource("networkpolicies", group="networking.k8s.io", version
 family = networkpolicies.family
 
 # ``time.Time{}.Unix()``: seconds from 0001-01-01 to the Unix epoch.
-_GO_ZERO_TIME_UNIX = -62135596800
 
 
 @family("kube_networkpolicy_created", "Unix creation timestamp of network policy", stability=ALPHA, labels=())
 def created(n: Body) -> Samples:
     # Unlike other resources, upstream has no IsZero check here, so an unset timestamp is the zero time.
     ts = meta(n).get("creationTimestamp")
-    yield (), unix(ts) if ts else _GO_ZERO_TIME_UNIX
+    yield (), unix(ts) if ts else ZERO_TIME
 
 
 metadata_families(networkpolicies, "networkpolicy", labels_stability=ALPHA, annotations_stability=ALPHA)

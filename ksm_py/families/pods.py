@@ -6,6 +6,7 @@ import ipaddress
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ..gocompat.times import ZERO_TIME
 from ..metric import ALPHA, COUNTER, STABLE
 from ._dsl import NAME, NAMESPACE, UID, Body, Resource, Samples
 from ._helpers import (
@@ -31,11 +32,10 @@ family = pods.family
 
 # ``metav1.Time{}.Unix()``: KSM reads timestamps through non-pointer fields, so an absent one is
 # the Go zero time, not "no series".
-_ZERO_TIME_UNIX = -62135596800
 
 
 def _time(ts: Any) -> int:
-    return unix(ts) if ts else _ZERO_TIME_UNIX
+    return unix(ts) if ts else ZERO_TIME
 
 
 def _list(obj: Any, *path: str) -> list[Any]:

@@ -18,12 +18,12 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 
 import orjson
 
+from ..body import Body
 from ..sinks import Sink
 from .client import ACCEPT_JSON, ACCEPT_METADATA, ACCEPT_METADATA_LIST, ApiError, ApiResource, StreamIdle
 
 logger = logging.getLogger(__name__)
 
-Body = dict[str, Any]
 
 
 class Source(Protocol):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Mapping
 
+from ..body import Body
 from . import model as m
 from .model import Builder, Record, Ref
 
-Body = Mapping[str, Any]
 Derive = Callable[[Body, str], Record]
 # Objects are parsed JSON: ``isinstance(x, dict)`` (typing.Mapping is an ABC, ten times slower).
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable
 
+from ..body import Body
 from ..exposition import ResourceWriter
 from ..families._dsl import Allowlists, Family
 from ..sinks import Collect
@@ -24,7 +25,6 @@ from .model import EMPTY, Component, Record, Ref, Relation
 
 logger = logging.getLogger(__name__)
 
-Body = Mapping[str, Any]
 
 
 def _body(key: str, record: Record) -> dict[str, Any]:

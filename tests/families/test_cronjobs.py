@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ksm_py.families import RESOURCES
-from ksm_py.families.cronjobs import GO_ZERO_TIME, go_parse_duration, parse_standard
+from ksm_py.gocompat.cron import parse_standard
+from ksm_py.gocompat.times import ZERO_TIME as GO_ZERO_TIME
+from ksm_py.gocompat.times import parse_duration as go_parse_duration
 
 from ._util import Case, check
 

@@ -1,3 +1,6 @@
+"""ingressclasses families. Provenance: ksm-py's own cases (upstream internal/store/ingressclass_test.go is not mirrored);
+parity with the upstream binary is checked by tests/unit/test_golden.py and tests/e2e/test_parity.py."""
+
 from __future__ import annotations
 
 import pytest

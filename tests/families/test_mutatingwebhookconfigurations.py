@@ -1,3 +1,6 @@
+"""mutatingwebhookconfigurations families. Provenance: ksm-py's own cases, a few after upstream internal/store/mutatingwebhookconfiguration_test.go;
+parity with the upstream binary is checked by tests/unit/test_golden.py and tests/e2e/test_parity.py."""
+
 from __future__ import annotations
 
 import pytest
