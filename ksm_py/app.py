@@ -46,7 +46,7 @@ class Exporter:
                  extensions: Iterable[Extension] = ()) -> None:
         self.options = options
         self.client = client
-        self.telemetry = Telemetry()
+        self.telemetry = Telemetry(object_limit=options.object_limit)
         self.shards = ShardState(options.shard, options.total_shards)
         self.telemetry.set_sharding(options.shard, options.total_shards)
         self.settings = settings or ReflectorSettings(use_apiserver_cache=options.use_apiserver_cache,

@@ -13,15 +13,28 @@ from . import __version__
 
 
 class Telemetry:
-    def __init__(self) -> None:
+    """The telemetry port. Families named like kube-state-metrics' mean what upstream's mean
+    (pkg/watch): ``_list_total`` counts LIST requests (pages) when answered, ``_watch_total`` WATCH
+    requests when accepted or refused, ``_list_objects``/``_list_objects_limit`` exist only with
+    --object-limit. Upstream v2.20 uses WatchList streams, which make no LIST request at all; ksm-py
+    lists in pages, so it has ``_list_total`` series where upstream has none (upstream's e2e suite
+    treats the family as optional)."""
+
+    def __init__(self, object_limit: int = 0) -> None:
+        self.object_limit = object_limit
         self.registry = CollectorRegistry()
         r = self.registry
         Gauge("ksm_py_build_info", "A metric with a constant '1' value labeled by version and Python version.",
               ["version", "python_version"], registry=r).labels(__version__, platform.python_version()).set(1)
-        self.list_total = Counter("kube_state_metrics_list", "Number of total resource list in kube-state-metrics",
+        self.list_total = Counter("kube_state_metrics_list", "Number of total resource list calls in kube-state-metrics",
                                   ["result", "resource"], registry=r)
-        self.watch_total = Counter("kube_state_metrics_watch", "Number of total resource watches in kube-state-metrics",
+        self.watch_total = Counter("kube_state_metrics_watch", "Number of total resource watch calls in kube-state-metrics",
                                    ["result", "resource"], registry=r)
+        self.watch_closed_total = Counter(
+            "ksm_py_watch_closed", "Watch streams that ended, by reason: closed (the API server ended it at its "
+            "timeoutSeconds, the normal end), expired (410, a relist follows), stalled (no byte past its "
+            "timeoutSeconds plus a grace), error (connection cut, error event). All but closed are early reconnects.",
+            ["resource", "reason"], registry=r)
         self.events_total = Counter("ksm_py_watch_events", "Watch events applied, by resource and event type.",
                                     ["resource", "type"], registry=r)
         self.bad_input_total = Counter("ksm_py_bad_input", "Malformed objects or watch events that were skipped.",
@@ -32,9 +45,10 @@ class Telemetry:
         self.api_errors_total = Counter("ksm_py_api_errors", "Failed list/watch requests by resource and HTTP status "
                                         "or error type (403 means the RBAC rules lack list/watch).",
                                         ["resource", "status"], registry=r)
-        self.last_list_objects = Gauge("kube_state_metrics_list_objects",
-                                       "Number of objects returned by the last successful list.", ["resource"],
-                                       registry=r)
+        self.list_objects = Gauge("kube_state_metrics_list_objects", "Number of resources listed in kube-state-metrics",
+                                  ["resource"], registry=r)
+        self.list_objects_limit = Gauge("kube_state_metrics_list_objects_limit",
+                                        "Number of resource list limit in kube-state-metrics", ["resource"], registry=r)
         self.scrape_duration = Histogram("ksm_py_scrape_duration_seconds",
                                          "Time to assemble and send /metrics on the main port.", ["encoding"],
                                          registry=r)
@@ -49,13 +63,21 @@ class Telemetry:
         self.total_shards.set(total)
 
     # ReflectorStats
-    def list_done(self, resource: str, ok: bool, objects: int) -> None:
+    def list_request(self, resource: str, ok: bool) -> None:
         self.list_total.labels("success" if ok else "error", resource).inc()
-        if ok:
-            self.last_list_objects.labels(resource).set(objects)
 
-    def watch_done(self, resource: str, ok: bool) -> None:
+    def list_done(self, resource: str, ok: bool, objects: int) -> None:
+        # Upstream sets both gauges only when a limit applies (--object-limit).
+        if self.object_limit:
+            self.list_objects_limit.labels(resource).set(self.object_limit)
+            if ok:
+                self.list_objects.labels(resource).set(min(objects, self.object_limit))
+
+    def watch_request(self, resource: str, ok: bool) -> None:
         self.watch_total.labels("success" if ok else "error", resource).inc()
+
+    def watch_closed(self, resource: str, reason: str) -> None:
+        self.watch_closed_total.labels(resource, reason).inc()
 
     def event(self, resource: str, kind: str) -> None:
         self.events_total.labels(resource, kind).inc()

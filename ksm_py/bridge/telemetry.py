@@ -55,11 +55,18 @@ class BridgeTelemetry:
         self.events_undelivered.labels(reason).inc(n)
 
     # ReflectorStats (the event watch)
+    def list_request(self, resource: str, ok: bool) -> None:
+        pass
+
     def list_done(self, resource: str, ok: bool, objects: int) -> None:
         self.watch_list.labels("success" if ok else "error").inc()
 
-    def watch_done(self, resource: str, ok: bool) -> None:
+    def watch_request(self, resource: str, ok: bool) -> None:
         if not ok:
+            self.errors.labels("watch", "watch_failed").inc()
+
+    def watch_closed(self, resource: str, reason: str) -> None:
+        if reason in ("error", "stalled"):
             self.errors.labels("watch", "watch_failed").inc()
 
     def event(self, resource: str, kind: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import socket
 from typing import Any, Iterator
 from urllib.parse import urlencode
 
@@ -98,6 +99,16 @@ def _load_configuration(kubeconfig: str, apiserver: str) -> Any:
     return cfg
 
 
+# TCP keepalive on every connection, as client-go's dialer has (30 s): a peer or path that died
+# under a quiet watch is found by the kernel in about a minute, without reading any byte.
+SOCKET_OPTIONS = [
+    *urllib3.connection.HTTPConnection.default_socket_options,
+    (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
+    *[(socket.IPPROTO_TCP, opt, value) for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10),
+                                                         ("TCP_KEEPCNT", 3)) if (opt := getattr(socket, name, None))],
+]
+
+
 class KubeClient:
     def __init__(self, *, kubeconfig: str = "", apiserver: str = "", pool_size: int = 64) -> None:
         self.config = _load_configuration(kubeconfig, apiserver)
@@ -113,7 +124,8 @@ class KubeClient:
             if self.config.tls_server_name:
                 tls["server_hostname"] = self.config.tls_server_name
         # One connection per long-lived watch, plus room for lists and /livez.
-        self.pool = urllib3.PoolManager(num_pools=2, maxsize=pool_size, block=False, retries=False, **tls)
+        self.pool = urllib3.PoolManager(num_pools=2, maxsize=pool_size, block=False, retries=False,
+                                        socket_options=SOCKET_OPTIONS, **tls)
 
     def _headers(self, accept: str) -> dict[str, str]:
         headers = {"Accept": accept, "User-Agent": USER_AGENT}

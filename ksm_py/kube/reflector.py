@@ -38,16 +38,26 @@ class Gone(Exception):
 
 
 class ReflectorStats(Protocol):
-    def list_done(self, resource: str, ok: bool, objects: int) -> None: ...
-    def watch_done(self, resource: str, ok: bool) -> None: ...
+    """What a reflector reports; the counting moments are kube-state-metrics' (pkg/watch)."""
+
+    def list_request(self, resource: str, ok: bool) -> None:
+        """One LIST request (one page) answered or failed: upstream's List call."""
+    def list_done(self, resource: str, ok: bool, objects: int) -> None:
+        """A whole list (every page) committed to the stores, or given up."""
+    def watch_request(self, resource: str, ok: bool) -> None:
+        """A WATCH request accepted by the API server (the stream is open) or refused: upstream's Watch call."""
+    def watch_closed(self, resource: str, reason: str) -> None:
+        """An open watch stream ended: closed (by the server, at its timeoutSeconds), expired, stalled, error."""
     def event(self, resource: str, kind: str) -> None: ...
     def bad_input(self, resource: str, reason: str) -> None: ...
     def error(self, resource: str, status: str) -> None: ...
 
 
 class NullStats:
+    def list_request(self, resource: str, ok: bool) -> None: ...
     def list_done(self, resource: str, ok: bool, objects: int) -> None: ...
-    def watch_done(self, resource: str, ok: bool) -> None: ...
+    def watch_request(self, resource: str, ok: bool) -> None: ...
+    def watch_closed(self, resource: str, reason: str) -> None: ...
     def event(self, resource: str, kind: str) -> None: ...
     def bad_input(self, resource: str, reason: str) -> None: ...
     def error(self, resource: str, status: str) -> None: ...
@@ -58,8 +68,16 @@ class ReflectorSettings:
     page_size: int = 500
     # Server-side watch timeout is random in [min, 2*min), like client-go, to spread reconnects.
     min_watch_timeout: int = 300
-    # No bytes for this long means a dead stream: reconnect from the last resourceVersion.
-    read_timeout: float = 75.0
+    # A watch is stalled when no byte came for longer than its own timeoutSeconds plus this grace.
+    # The API server always ends a watch at its timeoutSeconds (measured on 1.37: within 0.1 s), but
+    # promises no bookmark before that: the cacher sends the minutely bookmark only once its
+    # resourceVersion passed the watch's, which for a quiet resource can take until etcd's progress
+    # notification (10 min by default) or the watch's end. So silence alone, shorter than the
+    # timeout, is no sign of a dead stream (bench/watch_quiet.py measures it). Dead peers and paths
+    # are found sooner by TCP keepalive (kube/client.py).
+    stall_grace: float = 30.0
+    # Test-only (KSM_PY_WATCH_READ_TIMEOUT): a fixed read timeout instead, to stall streams in seconds.
+    read_timeout: float = 0.0
     backoff_initial: float = 0.8
     backoff_max: float = 30.0
     use_apiserver_cache: bool = False
@@ -178,6 +196,7 @@ class Reflector:
         # True while a watch stream is open (the API server accepted it and it has not failed yet).
         self.watching = False
         self._accepted = False  # the last watch was accepted by the API server
+        self._read_timeout = self.settings.read_timeout
         self.last_error = ""
         self._stopped = False
         self._rng = random.Random()
@@ -203,12 +222,12 @@ class Reflector:
                 self.stats.error(self.name, "410")
                 self.resource_version = ""
             except StreamIdle:
-                # The API server sends a bookmark about every minute, so a stream without a single
-                # byte for the read timeout is dead (stalled connection): resume from the last
-                # resourceVersion right away (the timeout itself paces the attempts).
+                # The server should have ended the stream by now (its timeoutSeconds passed): the
+                # connection is stalled. Resume from the last resourceVersion right away (the timeout
+                # itself paces the attempts).
                 self.stats.error(self.name, "StreamIdle")
-                logger.warning("%s: no bytes on the watch for %.0fs, reconnecting", self.name,
-                               self.settings.read_timeout)
+                logger.warning("%s: no bytes on the watch for %.0fs, past its timeoutSeconds: the stream is "
+                               "stalled, reconnecting", self.name, self._read_timeout)
             except Exception as e:  # noqa: BLE001 - every failure is retried with backoff
                 status = str(e.status) if isinstance(e, ApiError) else type(e).__name__
                 self.last_error = str(e)
@@ -231,11 +250,17 @@ class Reflector:
 
     def _get_page(self, path: str, params: dict[str, Any], accept: str) -> bytes:
         try:
-            return self.source.get(path, params, accept=accept)
+            page = self.source.get(path, params, accept=accept)
         except ApiError as e:
+            self.stats.list_request(self.name, False)
             if e.status == 410:
                 raise Gone() from e
             raise
+        except Exception:
+            self.stats.list_request(self.name, False)
+            raise
+        self.stats.list_request(self.name, True)
+        return page
 
     def list(self) -> None:
         path = self.api.path(self.namespace)
@@ -299,34 +324,40 @@ class Reflector:
         return params
 
     def watch(self) -> None:
-        timeout = self.settings.min_watch_timeout
+        timeout = self._rng.randint(self.settings.min_watch_timeout, 2 * self.settings.min_watch_timeout - 1)
         params = {
             **self._params(), "watch": "1", "resourceVersion": self.resource_version,
-            "allowWatchBookmarks": "true", "timeoutSeconds": self._rng.randint(timeout, 2 * timeout - 1),
+            "allowWatchBookmarks": "true", "timeoutSeconds": timeout,
         }
         accept = ACCEPT_METADATA if self.metadata_only else ACCEPT_JSON
+        self._read_timeout = self.settings.read_timeout or timeout + self.settings.stall_grace
         self._accepted = False
         try:
             lines = self.source.stream_lines(self.api.path(self.namespace), params, accept=accept,
-                                             read_timeout=self.settings.read_timeout)
-            # Accepted: everything after resource_version will arrive on this stream.
-            self.watching = self._accepted = True
-            self.last_sync = time.time()
-            self.apply(lines)
-        except Gone:
-            self.stats.watch_done(self.name, True)
-            raise
+                                             read_timeout=self._read_timeout)
         except ApiError as e:
-            self.stats.watch_done(self.name, False)
+            self.stats.watch_request(self.name, False)
             if e.status == 410:
                 raise Gone() from e
             raise
-        except Exception:  # StreamIdle included: a stalled stream is a failed watch
-            self.stats.watch_done(self.name, False)
+        except Exception:
+            self.stats.watch_request(self.name, False)
+            raise
+        # Accepted: everything after resource_version will arrive on this stream. Counted now, as
+        # upstream counts a Watch call, not when the stream ends minutes later.
+        self.stats.watch_request(self.name, True)
+        self.watching = self._accepted = True
+        self.last_sync = time.time()
+        try:
+            self.apply(lines)
+        except Exception as e:
+            self.watching = False
+            self.stats.watch_closed(self.name, "expired" if isinstance(e, Gone) else
+                                    "stalled" if isinstance(e, StreamIdle) else "error")
             raise
         finally:
             self.watching = False
-        self.stats.watch_done(self.name, True)
+        self.stats.watch_closed(self.name, "closed")
 
     def _skip(self, obj: Body, reason: str) -> None:
         self.stats.bad_input(self.name, reason)

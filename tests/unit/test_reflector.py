@@ -41,11 +41,12 @@ class FakeSource:
         return answer  # type: ignore[no-any-return]
 
     def stream_lines(self, path: str, params: dict[str, Any], *, accept: str = "", read_timeout: float = 0) -> Iterator[bytes]:
-        self.requests.append(("watch", dict(params)))
+        # Like KubeClient: a refused watch raises here, an accepted one returns its stream.
+        self.requests.append(("watch", {**params, "read_timeout": read_timeout}))
         answer = self.watches.pop(0)
         if isinstance(answer, Exception):
             raise answer
-        yield from answer
+        return iter(answer)
 
 
 class RecordingSink:
@@ -76,11 +77,17 @@ class Stats:
     def __init__(self) -> None:
         self.calls: list[tuple[str, ...]] = []
 
+    def list_request(self, resource: str, ok: bool) -> None:
+        self.calls.append(("list request", str(ok)))
+
     def list_done(self, resource: str, ok: bool, objects: int) -> None:
         self.calls.append(("list", str(ok), str(objects)))
 
-    def watch_done(self, resource: str, ok: bool) -> None:
+    def watch_request(self, resource: str, ok: bool) -> None:
         self.calls.append(("watch", str(ok)))
+
+    def watch_closed(self, resource: str, reason: str) -> None:
+        self.calls.append(("closed", reason))
 
     def event(self, resource: str, kind: str) -> None:
         self.calls.append(("event", kind))
@@ -242,7 +249,9 @@ def test_stalled_watch_counts_as_failed_and_resumes_from_the_last_resource_versi
                         [_stream(event("ADDED", pod("b", "3")), then=StreamIdle("no bytes")), []])
     r = reflector(source, RecordingSink(), stats, sleeps)
     r.run(iterations=2)
-    assert ("watch", "False") in stats.calls and ("error", "StreamIdle") in stats.calls
+    # The watch request succeeded (upstream's meaning); the stream then ended early, as stalled.
+    assert ("watch", "True") in stats.calls and ("watch", "False") not in stats.calls
+    assert ("closed", "stalled") in stats.calls and ("error", "StreamIdle") in stats.calls
     assert [p["resourceVersion"] for kind, p in source.requests if kind == "watch"] == ["2", "3"]
     assert not [s for s in sleeps if s > 0], "a stalled stream is resumed at once (the timeout paced it)"
 
@@ -337,3 +346,34 @@ def test_big_pages_and_event_backlogs_yield_to_the_event_loop() -> None:
     # 2 pauses inside the page (the store is committed after the list) + 1 after it, then 2 inside
     # the backlog of 120 events.
     assert pauses == [0, 0, 0, 120, 120]
+
+
+def test_watch_is_counted_when_the_request_is_made_not_when_the_stream_ends() -> None:
+    """kube_state_metrics_watch_total as upstream counts it: success once the stream is open."""
+    stats = Stats()
+    seen_while_open: list[list[tuple[str, ...]]] = []
+
+    def stream() -> Iterator[bytes]:
+        seen_while_open.append(list(stats.calls))
+        yield event("ADDED", pod("b", "3"))
+
+    source = FakeSource([page([pod("a", "1")], "2", "tok"), page([], "2")], [stream(), ApiError(403, "Forbidden")])
+    r = reflector(source, RecordingSink(), stats)
+    r.run(iterations=2)
+    assert ("watch", "True") in seen_while_open[0] and ("closed", "closed") not in seen_while_open[0]
+    # One count per LIST request (page), as upstream counts List calls; the refused watch is an
+    # error of the request and no stream was ever closed for it.
+    assert [c for c in stats.calls if c[0] in ("list request", "watch", "closed")] == [
+        ("list request", "True"), ("list request", "True"), ("watch", "True"), ("closed", "closed"),
+        ("watch", "False")]
+
+
+def test_a_quiet_watch_is_given_its_whole_timeout_before_it_counts_as_stalled() -> None:
+    source = FakeSource([page([], "1")], [[], []])
+    reflector(source, RecordingSink(), Stats()).run(iterations=2)
+    for kind, p in source.requests:
+        if kind == "watch":
+            # The server ends the stream at timeoutSeconds; only silence beyond that (plus a grace)
+            # is a stall. Silence before it is an idle resource, not an error.
+            assert p["read_timeout"] == p["timeoutSeconds"] + ReflectorSettings().stall_grace
+            assert ReflectorSettings().stall_grace >= 10

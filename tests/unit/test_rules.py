@@ -101,10 +101,12 @@ def test_every_alert_is_tested_firing_and_not_firing_and_every_recording_rule_is
 def _exposed_names() -> set[str]:
     """Every series name ksm-py can expose: the families of all resources and its telemetry."""
     names = {f.name for r in RESOURCES.values() for f in r.families}
-    telemetry = Telemetry()
+    telemetry = Telemetry(object_limit=10)
     telemetry.track(ReflectorStateCollector(lambda: [("pods", "", True, 0.0, 0, True)]))
+    telemetry.list_request("pods", True)
     telemetry.list_done("pods", True, 0)
-    telemetry.watch_done("pods", True)
+    telemetry.watch_request("pods", True)
+    telemetry.watch_closed("pods", "closed")
     for line in generate_latest(telemetry.registry).decode().splitlines():
         if line and not line.startswith("#"):
             names.add(re.split(r"[{ ]", line, maxsplit=1)[0])
