@@ -26,6 +26,11 @@ LANDING = b"""<html>
              </body>
              </html>"""
 
+# With the topology explorer, the landing page links to it (without, it is upstream's, byte for byte).
+LANDING_WITH_EXPLORER = LANDING.replace(
+    b"<li><a href='/livez'>livez</a></li>",
+    b"<li><a href='/livez'>livez</a></li>\n             <li><a href='/topology/ui'>topology explorer</a></li>")
+
 TELEMETRY_LANDING = b"""<html>
              <head><title>Kube-State-Metrics Metrics Server</title></head>
              <body>
@@ -71,7 +76,8 @@ class MainApp:
                 return _plain(start_response, "200 OK", b"OK")
             return _plain(start_response, "503 Service Unavailable", b"Service Unavailable")
         if path == "/":
-            return _plain(start_response, "200 OK", LANDING, "text/html; charset=utf-8")
+            landing = LANDING_WITH_EXPLORER if "/topology/ui" in self.routes else LANDING
+            return _plain(start_response, "200 OK", landing, "text/html; charset=utf-8")
         if path in self.routes:
             return self.routes[path](environ, start_response)
         return _plain(start_response, "404 Not Found", b"404 page not found")

@@ -48,6 +48,14 @@ def _identity(obj: Body) -> tuple[str, str, str]:
     return _str(meta.get("namespace")), _str(meta.get("name")), _str(meta.get("uid"))
 
 
+def _labels(obj: Body) -> tuple[tuple[str, str], ...]:
+    """The object's Kubernetes labels (StackState's tags), sorted; never annotations."""
+    labels = _meta(obj).get("labels")
+    if not isinstance(labels, dict) or not labels:
+        return ()
+    return tuple(sorted((k, v) for k, v in labels.items() if isinstance(k, str) and isinstance(v, str)))
+
+
 def namespace_ref(namespace: str) -> Ref:
     return Ref(m.NAMESPACE, namespace, namespace)
 
@@ -67,7 +75,7 @@ def _simple(type_: str) -> Derive:
     def derive(obj: Body, cluster: str) -> Record:
         ns, name, uid = _identity(obj)
         b = Builder()
-        ref = b.component(type_, ns, name, uid)
+        ref = b.component(type_, ns, name, uid, _labels(obj))
         b.relation(m.ENCLOSES, namespace_ref(ns), ref)
         return b.record()
     derive.__name__ = type_
@@ -79,7 +87,7 @@ def _only_component(type_: str, namespaced: bool = True) -> Derive:
     def derive(obj: Body, cluster: str) -> Record:
         ns, name, uid = _identity(obj)
         b = Builder()
-        b.component(type_, ns if namespaced else "", name, uid)
+        b.component(type_, ns if namespaced else "", name, uid, _labels(obj))
         return b.record()
     derive.__name__ = type_
     return derive
@@ -102,14 +110,14 @@ def cluster(obj: Body, cluster: str) -> Record:
 def namespace(obj: Body, cluster: str) -> Record:
     _, name, uid = _identity(obj)
     b = Builder()
-    b.component(m.NAMESPACE, name, name, uid)
+    b.component(m.NAMESPACE, name, name, uid, _labels(obj))
     return b.record()
 
 
 def node(obj: Body, cluster: str) -> Record:
     _, name, uid = _identity(obj)
     b = Builder()
-    ref = b.component(m.NODE, "", name, uid)
+    ref = b.component(m.NODE, "", name, uid, _labels(obj))
     b.relation(m.BELONGS_TO, ref, Ref(m.CLUSTER, "", cluster))
     return b.record()
 
@@ -119,7 +127,7 @@ def _owned(obj: Body, component: str, owner_kind: str, owner_type: str, relation
     unowned one is enclosed by its namespace instead."""
     ns, name, uid = _identity(obj)
     b = Builder()
-    ref = b.component(component, ns, name, uid)
+    ref = b.component(component, ns, name, uid, _labels(obj))
     owners = _owners(obj, owner_kind)
     for _, owner in owners:
         b.relation(relation, Ref(owner_type, ns, owner), ref)
@@ -139,10 +147,10 @@ def job(obj: Body, cluster: str) -> Record:
 def service(obj: Body, cluster: str) -> Record:
     ns, name, uid = _identity(obj)
     b = Builder()
-    ref = b.component(m.SERVICE, ns, name, uid)
+    ref = b.component(m.SERVICE, ns, name, uid, _labels(obj))
     b.relation(m.ENCLOSES, namespace_ref(ns), ref)
     if _dig(obj, "spec", "type") == "ExternalName":
-        external = b.component(m.EXTERNAL_SERVICE, ns, name, uid)
+        external = b.component(m.EXTERNAL_SERVICE, ns, name, uid, _labels(obj))
         b.relation(m.USES, ref, external)
     return b.record()
 
@@ -170,7 +178,7 @@ def endpointslice(obj: Body, cluster: str) -> Record:
 def ingress(obj: Body, cluster: str) -> Record:
     ns, name, uid = _identity(obj)
     b = Builder()
-    ref = b.component(m.INGRESS, ns, name, uid)
+    ref = b.component(m.INGRESS, ns, name, uid, _labels(obj))
     spec = _map(obj.get("spec"))
     backends = [_map(spec.get("defaultBackend"))]
     for rule in _list(spec.get("rules")):
@@ -189,7 +197,7 @@ def ingress(obj: Body, cluster: str) -> Record:
 def persistentvolumeclaim(obj: Body, cluster: str) -> Record:
     ns, name, uid = _identity(obj)
     b = Builder()
-    ref = b.component(m.PERSISTENT_VOLUME_CLAIM, ns, name, uid)
+    ref = b.component(m.PERSISTENT_VOLUME_CLAIM, ns, name, uid, _labels(obj))
     volume = _str(_dig(obj, "spec", "volumeName"))
     if volume:
         b.relation(m.EXPOSES, ref, Ref(m.PERSISTENT_VOLUME, "", volume))
@@ -199,7 +207,7 @@ def persistentvolumeclaim(obj: Body, cluster: str) -> Record:
 def persistentvolume(obj: Body, cluster: str) -> Record:
     _, name, uid = _identity(obj)
     b = Builder()
-    ref = b.component(m.PERSISTENT_VOLUME, "", name, uid)
+    ref = b.component(m.PERSISTENT_VOLUME, "", name, uid, _labels(obj))
     source = external_volume(_map(obj.get("spec")), persistent=True)
     if source:
         b.relation(m.EXPOSES, ref, b.shared(m.VOLUME_SOURCE, "", source))
@@ -346,7 +354,7 @@ def _env_references(b: Builder, pod: Ref, containers: Iterable[Mapping[str, Any]
 def pod(obj: Body, cluster: str) -> Record:
     ns, name, uid = _identity(obj)
     b = Builder()
-    ref = b.component(m.POD, ns, name, uid)
+    ref = b.component(m.POD, ns, name, uid, _labels(obj))
     node_name = _str(_dig(obj, "spec", "nodeName"))
     node_ref = Ref(m.NODE, "", node_name)
     if node_name:

@@ -41,7 +41,9 @@ class TopologyExtension:
         return [self.topology.writer]
 
     def routes(self) -> dict[str, WSGIApp]:
-        return {"/topology": TopologyApp(self.topology)}
+        from .ui import ExplorerApp
+
+        return {"/topology": TopologyApp(self.topology), **ExplorerApp(self.topology).routes()}
 
     def bind(self, host: Host) -> None:
         pass

@@ -75,6 +75,8 @@ class TopologySink:
         self.store = MetricsStore(compiled)
         # What is rendered, by store key (an object's uid; a Service for EndpointSlices).
         self.records: dict[str, Record] = {}
+        # Grows with every change of ``records``: lets the explorer page skip unchanged graphs.
+        self.changes = 0
 
     def derive(self, obj: Body) -> Record:
         try:
@@ -103,12 +105,14 @@ class TopologySink:
         if old == record:
             return  # most updates (pod status, resourceVersion) change nothing here: no re-render
         self.records[key] = record
+        self.changes += 1
         self.shared.update(self, key, old.shared if old else (), record.shared)
         self.store.upsert(_body(key, record))
 
     def _drop(self, key: str) -> None:
         old = self.records.pop(key, None)
         if old is not None:
+            self.changes += 1
             self.shared.update(self, key, old.shared, ())
             self.store.delete(_body(key, old))
 
@@ -121,6 +125,7 @@ class TopologySink:
             replacement.add(_body(key, record))
         replacement.commit()
         self.records = records
+        self.changes += 1
 
 
 def _union(records: Iterable[Record]) -> Record:
@@ -211,6 +216,10 @@ class Topology:
         return sink
 
     # -- the graph ----------------------------------------------------------------------------
+    def generation(self) -> tuple[int, int]:
+        """Changes whenever the graph may have changed (sinks only ever count up)."""
+        return len(self.sinks), sum(s.changes for s in self.sinks)
+
     def graph(self) -> tuple[dict[Ref, Component], dict[tuple[str, Ref, Ref], Relation]]:
         components: dict[Ref, Component] = {}
         relations: dict[tuple[str, Ref, Ref], Relation] = {}

@@ -74,6 +74,8 @@ class Component(NamedTuple):
     ref: Ref
     # The Kubernetes object's uid; empty for components that are not objects (container, volume, ...).
     uid: str = ""
+    # The object's labels, sorted (StackState's tags): for the explorer page, not in the metrics.
+    labels: tuple[tuple[str, str], ...] = ()
 
     def as_dict(self) -> dict[str, str]:
         return {**self.ref.as_dict(), "uid": self.uid}
@@ -113,9 +115,10 @@ class Builder:
         self._shared: dict[Ref, Component] = {}
         self._relations: dict[tuple[str, Ref, Ref], bool] = {}
 
-    def component(self, type: str, namespace: str, name: str, uid: str = "") -> Ref:
+    def component(self, type: str, namespace: str, name: str, uid: str = "",
+                  labels: tuple[tuple[str, str], ...] = ()) -> Ref:
         ref = Ref(type, namespace, name)
-        self._components.setdefault(ref, Component(ref, uid))
+        self._components.setdefault(ref, Component(ref, uid, labels))
         return ref
 
     def shared(self, type: str, namespace: str, name: str) -> Ref:
