@@ -272,8 +272,8 @@ def graph_source(components: Mapping[Ref, Component], refs: set[Ref], relations:
     for i, ref in enumerate(sorted(refs)):
         ids[ref] = present_id = f"c{i}"
         present[present_id] = ref
-        ns = f"{ref.namespace}/" if ref.namespace and ref.type != m.NAMESPACE else ""
-        g.node(present_id, label=_label(_short(ref), f"{ref.type} {ns}".strip()), id=present_id,
+        ns = f" \u00b7 {ref.namespace}" if ref.namespace and ref.type != m.NAMESPACE else ""
+        g.node(present_id, label=_label(_short(ref), f"{ref.type}{ns}"), id=present_id,
                **{"class": "component", **_node_attrs(ref.type)})
     missing: dict[str, Ref] = {}
     for r in broken:
@@ -312,12 +312,24 @@ def summary_source(components: Mapping[Ref, Component], refs: set[Ref], relation
 
 
 def legend_source(types: Iterable[str], missing: bool) -> str:
-    g = _digraph("LR")
-    g.attr(nodesep="0.08")
-    for i, type_ in enumerate(sorted(types)):
-        g.node(f"l{i}", label=_label(type_), **_node_attrs(type_))
+    """Two columns of the types drawn, in the order of ``STYLES``, and the missing target."""
+    g = _digraph("TB")
+    g.attr(nodesep="0.15", ranksep="0.12")
+    g.attr("node", fontsize="9", width="1.3")
+    entries = [(type_, _node_attrs(type_)) for type_ in STYLES if type_ in set(types)]
     if missing:
-        g.node("lm", label=_label("missing target"), **_node_attrs("", missing=True))
+        entries.append(("missing target", _node_attrs("", missing=True)))
+    for i, (text, attrs) in enumerate(entries):
+        g.node(f"l{i}", label=_label(text), **attrs)
+    for i in range(0, len(entries), 2):
+        with g.subgraph() as row:
+            row.attr(rank="same")
+            row.node(f"l{i}")
+            if i + 1 < len(entries):
+                row.node(f"l{i + 1}")
+                row.edge(f"l{i}", f"l{i + 1}", style="invis")
+        if i + 2 < len(entries):
+            g.edge(f"l{i}", f"l{i + 2}", style="invis")
     return str(g.source)
 
 

@@ -54,6 +54,8 @@ def test_dockerfile_shape() -> None:
     assert users and users[-1].split(":")[0] == "65534"
     assert [i for i, _ in ins].index("USER") > [i for i, _ in ins].index("RUN"), "pip runs as root, ksm-py does not"
     assert json.loads(dict(ins)["ENTRYPOINT"]) == ["ksm-py"]
+    apt = [a for i, a in ins if i == "RUN" and "apt-get install" in a]
+    assert apt and "graphviz" in apt[0].split(), "dot draws /topology/ui"
     assert sorted(dict(ins)["EXPOSE"].split()) == ["8080", "8081"]
     # The image deploy/ runs is the package's version.
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
@@ -97,6 +99,9 @@ def test_install_steps_give_a_working_ksm_py_in_a_fresh_virtualenv(tmp_path: Pat
     # The venv's own copy: not the repository (cwd elsewhere, no PYTHONPATH), no test code shipped.
     site = next((venv / "lib").glob("python3*/site-packages"))
     assert (site / "ksm_py").is_dir() and not (site / "tests").exists()
+    # The explorer page's own files are package data.
+    assert {p.name for p in (site / "ksm_py" / "topology" / "static").iterdir()} >= {
+        "explorer.html", "explorer.js", "explorer.css"}
     for argv in ([str(ksm_py), "--help"], [str(ksm_py), "render", "--help"]):
         out = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, f"{argv}: {out.stdout}{out.stderr}"

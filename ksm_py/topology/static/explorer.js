@@ -45,7 +45,12 @@
       p.set("root", state.root);
       p.set("depth", state.depth);
     }
-    return "ui/graph?" + p.toString();
+    // Without the user:password of an address like https://user:pw@host/topology/ui (fetch
+    // refuses such URLs); the browser sends the credentials it holds for the page anyway.
+    const url = new URL("ui/graph?" + p.toString(), location.href);
+    url.username = "";
+    url.password = "";
+    return url.href;
   }
 
   async function refresh(fresh) {
