@@ -95,7 +95,7 @@ def demo_workloads(objects: Objects, rest: Any) -> None:
                         "metadata": {"labels": labels}, "spec": {"containers": [{
                             "name": "app", "image": "registry.example/legacy:1",
                             "envFrom": [{"configMapRef": {"name": "legacy-settings"}}]}]}}}})
-    node = rest.get("/api/v1/nodes")["items"][0]["metadata"]["name"]
+    node = sorted(n["metadata"]["name"] for n in rest.get("/api/v1/nodes")["items"])[0]
     objects.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probe"}, "spec": {
         "nodeName": node, "volumes": [{"name": "host", "hostPath": {"path": XSS}}],
         "containers": [{"name": "app", "image": "registry.example/probe:1",
@@ -159,18 +159,25 @@ class Page:
     def title(self) -> str:
         return str(self.d.execute_script("return document.getElementById('title').textContent"))
 
-    def wait(self, what: str, check: Callable[[set[str]], bool], timeout: float = 60) -> set[str]:
-        wait_for(what, lambda: check(self.drawn()), timeout, interval=0.3,
-                 on_timeout=lambda: f"\ntitle {self.title()!r}\ndrawn {sorted(self.drawn())}")
+    def shown(self) -> str:
+        return str(self.d.execute_script("return document.body.dataset.shown || ''"))
+
+    def wait(self, what: str, check: Callable[[set[str]], bool], shown: str, timeout: float = 60) -> set[str]:
+        """Until the page shows ``shown`` (``<view> <namespace>`` or ``<action> <root> <depth>``)
+        and ``check`` holds for what is drawn."""
+        wait_for(what, lambda: self.shown() == shown and check(self.drawn()), timeout, interval=0.3,
+                 on_timeout=lambda: f"\nshown {self.shown()!r}\ntitle {self.title()!r}\ndrawn {sorted(self.drawn())}")
         return self.drawn()
 
     def k(self, type_: str, name: str, namespace: str | None = None) -> str:
         return f"{type_}/{self.ns if namespace is None else namespace}/{name}"
 
     def click_node(self, key: str) -> None:
-        from selenium.webdriver.common.by import By
-
-        self.d.find_element(By.CSS_SELECTOR, f'#graph g[data-key="{key}"]').click()
+        # By value, not in a selector: a key may hold quotes.
+        node = self.d.execute_script("return Array.from(document.querySelectorAll('#graph g[data-key]'))"
+                                     ".find(g => g.dataset.key === arguments[0])", key)
+        assert node is not None, key
+        node.click()
 
     def click(self, css: str) -> None:
         from selenium.webdriver.common.by import By
@@ -211,7 +218,8 @@ def test_explorer_views_actions_live_updates_and_hostile_names(
 
     # -- Applications: the Service and the pods and containers behind it, no controllers.
     page.open(namespace=ns)
-    drawn = page.wait("applications", lambda d: len(_of(d, "pod")) >= 7 and page.k("service", "web") in d)
+    drawn = page.wait("applications", lambda d: len(_of(d, "pod")) >= 7 and page.k("service", "web") in d,
+                      f"applications {ns}")
     web_pods = {k for k in _of(drawn, "pod") if k.split("/")[2].startswith("web-")}
     assert len(web_pods) == 3
     assert {f"container/{ns}/{p.split('/')[2]}/{c}" for p in web_pods for c in ("web", "sidecar")} <= drawn
@@ -220,14 +228,15 @@ def test_explorer_views_actions_live_updates_and_hostile_names(
 
     # -- Infrastructure: the pods on their nodes, no services or containers.
     page.click('#views button[data-view="infrastructure"]')
-    drawn = page.wait("infrastructure", lambda d: bool(_of(d, "node")) and not _of(d, "service"))
+    drawn = page.wait("infrastructure", lambda d: bool(_of(d, "node")) and not _of(d, "service"),
+                      f"infrastructure {ns}")
     assert web_pods <= drawn and not _of(drawn, "container")
     assert all(k.split("/")[1] == "" for k in _of(drawn, "node"))
     page.shot("view-infrastructure")
 
     # -- Namespaces: the namespace and what it encloses.
     page.click('#views button[data-view="namespaces"]')
-    drawn = page.wait("namespaces", lambda d: page.k("namespace", ns, ns) in d)
+    drawn = page.wait("namespaces", lambda d: page.k("namespace", ns, ns) in d, f"namespaces {ns}")
     assert {page.k("deployment", "web"), page.k("deployment", "legacy"), page.k("statefulset", "db"),
             page.k("cronjob", "report"), page.k("job", "migrate"), page.k("service", "web"),
             page.k("pod", "probe")} <= drawn
@@ -239,24 +248,27 @@ def test_explorer_views_actions_live_updates_and_hostile_names(
 
     # Its actions.
     page.click('#d-actions button[data-action="workloads"]')
-    drawn = page.wait("show workloads", lambda d: page.k("statefulset", "db") in d and bool(_of(d, "replicaset")))
+    drawn = page.wait("show workloads", lambda d: page.k("statefulset", "db") in d and bool(_of(d, "replicaset")),
+                      f"workloads namespace/{ns}/{ns} 6")
     assert not _of(drawn, "pod") and not _of(drawn, "service")
     assert {page.k("deployment", "web"), page.k("cronjob", "report"), page.k("job", "migrate")} <= drawn
     assert page.same_document()
     page.click("#back")
-    page.wait("namespaces again", lambda d: page.k("namespace", ns, ns) in d)
+    page.wait("namespaces again", lambda d: page.k("namespace", ns, ns) in d, f"namespaces {ns}")
     page.click_node(page.k("namespace", ns, ns))
     page.click('#d-actions button[data-action="pods-services"]')
-    drawn = page.wait("show pods & services", lambda d: page.k("service", "web") in d and web_pods <= d)
-    assert _of(drawn, "pod") | _of(drawn, "service") == drawn
+    drawn = page.wait("show pods & services", lambda d: page.k("service", "web") in d and web_pods <= d,
+                      f"pods-services namespace/{ns}/{ns} 6")
+    # The legacy pods' missing ConfigMap is drawn with them.
+    assert _of(drawn, "pod") | _of(drawn, "service") == drawn - {page.k("configmap", "legacy-settings")}
     page.shot("action-pods-and-services")
     page.open(namespace=ns, view="namespaces", action="services", root=page.k("namespace", ns, ns))
-    drawn = page.wait("show services", lambda d: page.k("service", "web") in d)
+    drawn = page.wait("show services", lambda d: page.k("service", "web") in d, f"services namespace/{ns}/{ns} 6")
     assert drawn == {page.k("service", "web")}
 
     # -- Workload Controllers, and a Deployment's actions.
     page.open(namespace=ns, view="workloads")
-    drawn = page.wait("workloads", lambda d: page.k("deployment", "web") in d and web_pods <= d)
+    drawn = page.wait("workloads", lambda d: page.k("deployment", "web") in d and web_pods <= d, f"workloads {ns}")
     assert {page.k("statefulset", "db"), page.k("pod", "db-0"), page.k("pod", "db-1"), page.k("job", "migrate"),
             page.k("cronjob", "report")} <= drawn
     assert len(_of(drawn, "replicaset")) >= 2 and not _of(drawn, "service")
@@ -264,34 +276,43 @@ def test_explorer_views_actions_live_updates_and_hostile_names(
     page.click_node(page.k("deployment", "web"))
     assert "app.kubernetes.io/name=web" in page.text("d-tags")
     assert page.text("d-actions") == "Show dependencies (deep)Show pods"
+    page.shot("view-workload-controllers-selected")
     page.click('#d-actions button[data-action="pods"]')
-    drawn = page.wait("show pods", lambda d: web_pods <= d and page.k("deployment", "web") in d)
+    drawn = page.wait("show pods", lambda d: web_pods <= d and page.k("deployment", "web") in d,
+                      f"pods {page.k('deployment', 'web')} 6")
     assert drawn - web_pods == {page.k("deployment", "web")} | _of(drawn, "replicaset")
     page.click("#back")
-    page.wait("workloads again", lambda d: page.k("statefulset", "db") in d)
+    page.wait("workloads again", lambda d: page.k("statefulset", "db") in d, f"workloads {ns}")
     page.click_node(page.k("deployment", "web"))
     page.click('#d-actions button[data-action="deps"]')
-    drawn = page.wait("show dependencies", lambda d: page.k("configmap", "web-config") in d)
+    drawn = page.wait("show dependencies", lambda d: page.k("configmap", "web-config") in d,
+                      f"deps {page.k('deployment', 'web')} 6")
     assert web_pods <= drawn and _of(drawn, "node") and _of(drawn, "container") and _of(drawn, "cluster")
     page.shot("action-dependencies-deep")
     from selenium.webdriver.support.ui import Select
     Select(browser.find_element("id", "depth")).select_by_value("2")
-    drawn = page.wait("dependencies, 2 levels", lambda d: not _of(d, "container"))
+    drawn = page.wait("dependencies, 2 levels", lambda d: not _of(d, "container"),
+                      f"deps {page.k('deployment', 'web')} 2")
     assert drawn == {page.k("deployment", "web")} | _of(drawn, "replicaset") | web_pods
 
     # A pod's configuration and storage.
     web_pod = sorted(web_pods)[0]
     page.open(namespace=ns, view="workloads", action="config", root=web_pod)
-    drawn = page.wait("configuration and storage", lambda d: page.k("configmap", "web-config") in d)
-    assert drawn == {web_pod, page.k("configmap", "web-config")} | {
-        f"container/{ns}/{web_pod.split('/')[2]}/{c}" for c in ("web", "sidecar")}
+    drawn = page.wait("configuration and storage", lambda d: page.k("configmap", "web-config") in d,
+                      f"config {web_pod} 6")
+    pod_name = web_pod.split("/")[2]
+    # Its containers, the ConfigMap of its envFrom, and the service account token's projected
+    # volume with the ConfigMap it projects.
+    (token,) = [k for k in _of(drawn, "volume") if k.startswith(f"volume/{ns}/{pod_name}/kube-api-access-")]
+    assert drawn == {web_pod, page.k("configmap", "web-config"), token, page.k("configmap", "kube-root-ca.crt")} | {
+        f"container/{ns}/{pod_name}/{c}" for c in ("web", "sidecar")}
 
     # -- A dangling reference: drawn as a missing target and listed.
     page.open(namespace=ns)
     missing = page.k("configmap", "legacy-settings")
-    page.wait("the missing ConfigMap", lambda d: missing in d)
-    cls = browser.execute_script(f"return document.querySelector('#graph g[data-key=\"{missing}\"]')"
-                                 ".getAttribute('class')")
+    page.wait("the missing ConfigMap", lambda d: missing in d, f"applications {ns}")
+    cls = browser.execute_script("return Array.from(document.querySelectorAll('#graph g[data-key]'))"
+                                 ".find(g => g.dataset.key === arguments[0]).getAttribute('class')", missing)
     assert "missing" in cls
     listed = browser.execute_script("return Array.from(document.querySelectorAll('#dangling li'))"
                                     ".map(li => [li.dataset.source, li.dataset.target])")
@@ -303,21 +324,24 @@ def test_explorer_views_actions_live_updates_and_hostile_names(
 
     # -- The page follows the cluster: a deleted Deployment disappears without a reload.
     page.open(namespace=ns, view="workloads")
-    page.wait("legacy drawn", lambda d: page.k("deployment", "legacy") in d)
+    page.wait("legacy drawn", lambda d: page.k("deployment", "legacy") in d, f"workloads {ns}")
     objects.delete("apps/v1", "Deployment", "legacy")
-    page.wait("legacy gone", lambda d: page.k("deployment", "legacy") not in d and page.k("deployment", "web") in d)
+    page.wait("legacy gone", lambda d: page.k("deployment", "legacy") not in d and page.k("deployment", "web") in d,
+              f"workloads {ns}")
     assert page.same_document()
     page.shot("deployment-deleted")
 
     # -- The XSS probe stays text.
     page.open(namespace=ns, view="workloads", action="config", root=page.k("pod", "probe"))
-    drawn = page.wait("the probe's volume", lambda d: bool(_of(d, "volume")))
-    (volume,) = _of(drawn, "volume")
+    drawn = page.wait("the probe's hostPath", lambda d: any(k.startswith("volume//hostpath/") for k in d),
+                      f"config {page.k('pod', 'probe')} 6")
+    (volume,) = [k for k in drawn if k.startswith("volume//hostpath/")]  # node-level: shared, cluster-scoped
     assert volume.split("/", 2)[2].endswith(XSS.lstrip("/"))
     page.click_node(volume)
     assert page.text("d-name").endswith(XSS.lstrip("/"))
-    assert XSS in "".join(browser.execute_script(
-        "return Array.from(document.querySelectorAll('#graph text')).map(t => t.textContent)"))
+    # Drawn as text (names past 48 characters are cut in the drawing, whole in the details).
+    texts = browser.execute_script("return Array.from(document.querySelectorAll('#graph text')).map(t => t.textContent)")
+    assert [t for t in texts if t.startswith("hostpath/") and '/srv/"><img src=x onerror' in t], texts
     assert browser.execute_script("return window.__xss") is None
     assert browser.execute_script("return document.querySelectorAll('img, #graph script, aside script').length") == 0
     page.shot("xss-probe")

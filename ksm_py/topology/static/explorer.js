@@ -147,6 +147,9 @@
 
   function render() {
     $("cluster").textContent = doc.cluster;
+    // What is on screen, for anyone (tests, scripts) waiting for an answer to arrive.
+    document.body.dataset.shown = doc.action ? [doc.action, doc.root, doc.depth].join(" ")
+      : [doc.view, doc.namespace].join(" ");
     document.title = doc.title + " - topology - ksm-py";
     for (const b of document.querySelectorAll("#views button")) {
       b.setAttribute("aria-pressed", String(!state.action && b.dataset.view === state.view));
