@@ -1,7 +1,10 @@
 """Bad input: randomly mutated objects never crash rendering and never produce invalid exposition.
 
 Seeds are the hand-written objects of the family table tests; hypothesis replaces random
-subtrees with hostile values (nulls, wrong types, huge or odd strings, absurd quantities).
+subtrees with hostile values (nulls, wrong types, huge or odd strings, absurd quantities), or
+gives them label and annotation maps whose keys collide after sanitising.  Every body, text and
+OpenMetrics, goes through Prometheus' own parser and scrape-path checks (tests/promcheck.py):
+whatever a user puts on an object, Prometheus must take the whole scrape.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from hypothesis import strategies as st
 
 import tests.families as family_tests
 from ksm_py.builder import compile_resources
-from ksm_py.exposition import ResourceWriter, render_body
+from ksm_py.exposition import ResourceWriter, negotiate, render_body
 from ksm_py.families import RESOURCES
 from ksm_py.options import Options
 from ksm_py.store import MetricsStore
 from tests.families._util import Case
+from tests.promcheck import checker
 
 # The text format, strictly: name{label="escaped",...} value
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
@@ -113,6 +117,36 @@ for _c in _COMPILED.values():
     _c.on_render_error = lambda r, f, e: _ERRORS.append((r, f))
 
 
+OPENMETRICS = negotiate("application/openmetrics-text; version=1.0.0")
+
+
+def check_with_prometheus(writers: list[ResourceWriter], *, duplicate_series_ok: bool = False) -> str:
+    """Render the text and the OpenMetrics body; Prometheus' parser must accept both."""
+    text = render_body(writers)
+    checker().check(text, duplicate_series_ok=duplicate_series_ok)
+    checker().check(render_body(writers, OPENMETRICS), OPENMETRICS.content_type,
+                    duplicate_series_ok=duplicate_series_ok)
+    return text.decode()
+
+
+_STRICT_SEEDS: dict[str, list[dict[str, Any]]] = {}
+
+
+def strict_seeds(resource: str) -> list[dict[str, Any]]:
+    """The seeds whose own body has no repeated series (some repeat a list entry, e.g. two
+    conditions of one type, and upstream renders one sample per entry as well)."""
+    if resource not in _STRICT_SEEDS:
+        compiled = _COMPILED[resource]
+        ok = []
+        for seed in SEEDS[resource]:
+            store = MetricsStore(compiled)
+            store.upsert(copy.deepcopy(seed))
+            if checker().verdict(render_body([ResourceWriter(compiled, [store])])).startswith("ok "):
+                ok.append(seed)
+        _STRICT_SEEDS[resource] = ok
+    return _STRICT_SEEDS[resource]
+
+
 @pytest.mark.parametrize("resource", sorted(SEEDS))
 @settings(max_examples=270, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
@@ -122,8 +156,57 @@ def test_mutated_objects_render_valid_exposition(resource: str, data: st.DataObj
     obj = _mutate(seed, data)
     store = MetricsStore(compiled)
     store.upsert(obj)  # must not raise, whatever the object
-    body = render_body([ResourceWriter(compiled, [store])]).decode()
+    # A mutation can repeat a list entry (two conditions of one type): one sample per entry, as upstream.
+    body = check_with_prometheus([ResourceWriter(compiled, [store])], duplicate_series_ok=True)
     assert body.endswith("\n")
+    check_exposition(body)
+
+
+# Label/annotation keys that sanitise to the same few names and spell the names the conflict
+# renaming generates: one base ("tier", "app.name"), each key a spelling of it (separator, case)
+# plus maybe a generated suffix ("Tier", "TIER", "app-name_conflict1", "app.name_conflict1_conflict1").
+_WORDS = st.lists(st.sampled_from(["a", "b", "tier", "app", "x"]), min_size=1, max_size=3)
+_SUFFIX = st.sampled_from(["", "", "_conflict1", "_conflict2", "_conflict3", "_conflict1_conflict1",
+                           "_conflict1_conflict2", "_conflict2_conflict1", "-conflict1", ".conflict2", "_Conflict1"])
+
+
+def _spelling(words: list[str]) -> st.SearchStrategy[str]:
+    cased = st.lists(st.sampled_from([str.lower, str.upper, str.capitalize]), min_size=len(words),
+                     max_size=len(words))
+    return st.tuples(cased, st.sampled_from(["_", "-", ".", "/"]), _SUFFIX).map(
+        lambda t: t[1].join(f(w) for f, w in zip(t[0], words, strict=True)) + t[2])
+
+
+COLLIDING_KEYS = _WORDS.flatmap(lambda words: st.lists(_spelling(words), min_size=1, max_size=10))
+LABEL_VALUES = HOSTILE_STRINGS | st.text(max_size=10)
+COLLIDING_MAPS = st.tuples(COLLIDING_KEYS, st.lists(st.text(max_size=4), max_size=4)).flatmap(
+    lambda t: st.fixed_dictionaries({k: LABEL_VALUES for k in [*t[0], *t[1]]}))
+# Where user-chosen keys become label names (labels/annotations families, pod node selectors,
+# volume attachment metadata).
+_KEYED_MAPS = (("metadata", "labels"), ("metadata", "annotations"), ("spec", "nodeSelector"),
+               ("status", "attachmentMetadata"))
+
+
+@pytest.mark.parametrize("resource", sorted(SEEDS))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_colliding_label_keys_render_valid_exposition(resource: str, data: st.DataObject) -> None:
+    compiled = _COMPILED[resource]
+    seeds = strict_seeds(resource)
+    assert seeds, f"every seed of {resource} repeats a series"
+    obj = copy.deepcopy(data.draw(st.sampled_from(seeds)))
+    for parent, key in _KEYED_MAPS:
+        if parent == "metadata" or isinstance(obj.get(parent), dict):
+            obj.setdefault(parent, {})[key] = data.draw(COLLIDING_MAPS)
+    store = MetricsStore(compiled)
+    store.upsert(obj)
+    # Several objects in one body: each sample's labels must be unique, and the families stay grouped.
+    second = copy.deepcopy(obj)
+    second["metadata"]["name"] = f"{obj['metadata'].get('name') or 'x'}-2"
+    second["metadata"]["uid"] = f"{obj['metadata'].get('uid') or 'u'}-2"
+    second["metadata"]["labels"] = data.draw(COLLIDING_MAPS)
+    store.upsert(second)
+    body = check_with_prometheus([ResourceWriter(compiled, [store])])
     check_exposition(body)
 
 
@@ -138,4 +221,15 @@ def test_failing_families_are_counted() -> None:
     store.upsert({"metadata": {"name": "p", "namespace": "n", "uid": "u"}, "spec": {"containers": 5},
                   "status": {"conditions": "nope", "containerStatuses": [7]}})
     assert len(_ERRORS) > before
-    check_exposition(render_body([ResourceWriter(compiled, [store])]).decode())
+    check_exposition(check_with_prometheus([ResourceWriter(compiled, [store])], duplicate_series_ok=True))
+
+
+def test_the_parser_check_rejects_a_repeated_label_name() -> None:
+    # The oracle itself: issue 13's sample, as the old renaming printed it.
+    body = (b"# HELP kube_namespace_labels Kubernetes labels converted to Prometheus labels.\n"
+            b"# TYPE kube_namespace_labels gauge\n"
+            b'kube_namespace_labels{namespace="lc",label_foo_bar_conflict1="dash",label_foo_bar_conflict2="dot",'
+            b'label_foo_bar_conflict1="taken"} 1\n')
+    verdict = checker().verdict(body)
+    assert verdict.startswith("rejected ") and 'label name \\"label_foo_bar_conflict1\\" is not unique' in verdict \
+        or 'label name "label_foo_bar_conflict1" is not unique' in verdict, verdict

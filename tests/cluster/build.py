@@ -8,6 +8,7 @@ warm cache costs a few ``stat`` calls.  Nothing is written into the repository.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -267,6 +268,38 @@ def _build_telegraf(c: Component, log: Path) -> None:
          "-o", str(c.binary()), f"{TELEGRAF_MODULE}/cmd/telegraf"], cwd=src, label=c.name, log=log)
 
 
+PROMCHECK_SOURCE = Path(__file__).with_name("promcheck") / "main.go"
+
+
+def _promcheck_version() -> str:
+    digest = hashlib.sha256(PROMCHECK_SOURCE.read_bytes()).hexdigest()[:12] if PROMCHECK_SOURCE.is_file() else "none"
+    return f"{versions.PROMCHECK}-{digest}"
+
+
+def _build_promcheck(c: Component, log: Path) -> None:
+    """ksm-py's own checker (main.go in this repository) against the pinned Prometheus module.
+
+    The module and its go.sum are the ones the Prometheus build already downloaded, so a cold
+    build only compiles the parser's packages (model/textparse and its dependencies).
+    """
+    src = _module_dir(f"{c.name}-{c.version}")
+    env = {**os.environ, **GO_ENV}
+    out = subprocess.run(["go", "mod", "download", "-json", f"{PROMETHEUS_MODULE}@{versions.PROMCHECK}"],
+                         cwd=src, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        log.write_text(out.stdout + out.stderr)
+        raise BuildError(f"cannot download {PROMETHEUS_MODULE}@{versions.PROMCHECK}: {out.stdout}{out.stderr}")
+    module = Path(json.loads(out.stdout)["Dir"])
+    go = re.search(r"^go (\S+)", (module / "go.mod").read_text(), re.M)
+    (src / "go.mod").write_text(f"module ksmpy.local/promcheck\n\ngo {go.group(1) if go else '1.26.0'}\n\n"
+                                f"require {PROMETHEUS_MODULE} {versions.PROMCHECK}\n")
+    (src / "go.sum").write_bytes((module / "go.sum").read_bytes())
+    shutil.copyfile(PROMCHECK_SOURCE, src / "main.go")
+    c.bin_dir.mkdir(parents=True, exist_ok=True)
+    _go(["build", "-v", "-p", "2", "-trimpath", "-ldflags", "-s -w", "-o", str(c.binary()), "."],
+        cwd=src, label=c.name, log=log)
+
+
 KUBERNETES = Component(
     "kubernetes", versions.KUBERNETES,
     ("kube-apiserver", "kube-controller-manager", "kube-scheduler"), _build_kubernetes,
@@ -277,7 +310,8 @@ KSM = Component("kube-state-metrics", versions.KUBE_STATE_METRICS, ("kube-state-
 KUSTOMIZE = Component("kustomize", versions.KUSTOMIZE, ("kustomize",), _build_kustomize)
 PROMETHEUS = Component("prometheus", versions.PROMETHEUS, ("prometheus",), _build_prometheus)
 TELEGRAF = Component("telegraf", versions.TELEGRAF, ("telegraf",), _build_telegraf)
-COMPONENTS = (ETCD, KWOK, KSM, KUSTOMIZE, PROMETHEUS, TELEGRAF, KUBERNETES)
+PROMCHECK = Component("promcheck", _promcheck_version(), ("promcheck",), _build_promcheck)
+COMPONENTS = (ETCD, KWOK, KSM, KUSTOMIZE, PROMETHEUS, PROMCHECK, TELEGRAF, KUBERNETES)
 # What ControlPlane.start() needs; the others are tools the tests run.
 CONTROL_PLANE = (ETCD, KWOK, KUBERNETES)
 
