@@ -222,14 +222,3 @@ def test_failing_families_are_counted() -> None:
                   "status": {"conditions": "nope", "containerStatuses": [7]}})
     assert len(_ERRORS) > before
     check_exposition(check_with_prometheus([ResourceWriter(compiled, [store])], duplicate_series_ok=True))
-
-
-def test_the_parser_check_rejects_a_repeated_label_name() -> None:
-    # The oracle itself: issue 13's sample, as the old renaming printed it.
-    body = (b"# HELP kube_namespace_labels Kubernetes labels converted to Prometheus labels.\n"
-            b"# TYPE kube_namespace_labels gauge\n"
-            b'kube_namespace_labels{namespace="lc",label_foo_bar_conflict1="dash",label_foo_bar_conflict2="dot",'
-            b'label_foo_bar_conflict1="taken"} 1\n')
-    verdict = checker().verdict(body)
-    assert verdict.startswith("rejected ") and 'label name \\"label_foo_bar_conflict1\\" is not unique' in verdict \
-        or 'label name "label_foo_bar_conflict1" is not unique' in verdict, verdict
