@@ -13,6 +13,7 @@ import gevent
 import orjson
 from gevent.pywsgi import WSGIServer
 
+from . import probes
 from .body import Body
 from .builder import compile_resources
 from .extension import Extension, WSGIApp
@@ -137,7 +138,9 @@ class Exporter:
         routes: dict[str, WSGIApp] = {}
         for ext in self.extensions:
             routes.update(ext.routes())
-        app = MainApp(self.writers, livez=self.client.livez, telemetry=self.telemetry,
+        # /livez asks the API server; on the probe thread through connections of that thread.
+        livez = probes.per_thread(self.client.livez, self.client.fork().livez)
+        app = MainApp(self.writers, livez=livez, telemetry=self.telemetry,
                       enable_gzip=self.options.enable_gzip_encoding, routes=routes, cooperate=gevent.idle)
         self._apps.append(app)
         return app
@@ -236,11 +239,16 @@ def run(options: Options, extensions: Iterable[Extension] = ()) -> int:
     except OSError as e:
         logger.error("cannot listen: %s", e)
         return 1
+    # Probes are answered on an OS thread of their own, never waiting for the event loop.
+    probe_server = probes.ProbeServer([probes.ProbePort(main, main_app, probes.MAIN_PROBES),
+                                       probes.ProbePort(telemetry, telemetry_app, probes.TELEMETRY_PROBES)])
+    probe_server.start()
     logger.info("serving metrics on %s:%d and telemetry on %s:%d%s", options.host, main.server_port,
                 options.telemetry_host, telemetry.server_port, " (TLS)" if ssl_args else "")
 
     def shutdown() -> None:
         logger.info("shutting down")
+        probe_server.stop()
         for r in exporter.reflectors:
             r.stop()
         main.stop(timeout=5)

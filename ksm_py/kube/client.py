@@ -124,8 +124,18 @@ class KubeClient:
             if self.config.tls_server_name:
                 tls["server_hostname"] = self.config.tls_server_name
         # One connection per long-lived watch, plus room for lists and /livez.
-        self.pool = urllib3.PoolManager(num_pools=2, maxsize=pool_size, block=False, retries=False,
-                                        socket_options=SOCKET_OPTIONS, **tls)
+        self._pool_args: dict[str, Any] = {"num_pools": 2, "maxsize": pool_size, "block": False, "retries": False,
+                                           "socket_options": SOCKET_OPTIONS, **tls}
+        self.pool = urllib3.PoolManager(**self._pool_args)
+
+    def fork(self, pool_size: int = 2) -> KubeClient:
+        """The same API server and credentials with connections of its own: for another OS thread
+        (under gevent a connection belongs to the thread that opened it)."""
+        other = object.__new__(KubeClient)
+        other.config, other.host = self.config, self.host
+        other._pool_args = {**self._pool_args, "maxsize": pool_size}
+        other.pool = urllib3.PoolManager(**other._pool_args)
+        return other
 
     def _headers(self, accept: str) -> dict[str, str]:
         headers = {"Accept": accept, "User-Agent": USER_AGENT}

@@ -79,6 +79,9 @@ class _NoClient:
     def livez(self) -> bool:
         return True
 
+    def fork(self) -> _NoClient:
+        return self
+
 
 def _reflectors(exporter: Exporter) -> dict[str, Reflector]:
     by_name = {r.name: r for r in exporter.reflectors}
