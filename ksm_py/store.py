@@ -13,6 +13,8 @@ import logging
 import zlib
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+import orjson
+
 from .families._dsl import Allowlists, Body, Family, FamilyFn, Resource
 from .metric import escape_label_value, format_value
 from .sinks import Collect
@@ -44,17 +46,20 @@ def _value(v: float | int | bool) -> str:
     return s
 
 
+def _pair(k: str, v: Any) -> str:
+    if type(v) is not str:
+        v = "" if v is None else str(v)
+    return f'{k}="{escape_label_value(v)}"'
+
+
 def _label_pairs(labels: Any) -> str:
     # Exact type checks first: isinstance() against typing.Mapping is an ABC check, and slow.
     t = type(labels)
     items = labels.items() if t is dict or (t is not tuple and t is not list and isinstance(labels, Mapping)) \
         else labels
-    out = []
-    for k, v in items:
-        if type(v) is not str:
-            v = "" if v is None else str(v)
-        out.append(f'{k}="{escape_label_value(v)}"')
-    return ",".join(out)
+    # The common case (a plain string needing no escape) inline, without a call per label.
+    return ",".join([f'{k}="{v}"' if type(v) is str and "\"" not in v and "\\" not in v and "\n" not in v
+                     else _pair(k, v) for k, v in items])
 
 
 class CompiledResource:
@@ -69,6 +74,12 @@ class CompiledResource:
         self.headers_text = [f.header() for f in self.families]
         self.headers_openmetrics = [f.header(openmetrics=True) for f in self.families]
         self.on_render_error = on_render_error
+        unread = set(getattr(resource, "unread_metadata", ()))
+        if allowlists.labels:
+            unread.discard("labels")
+        if allowlists.annotations:
+            unread.discard("annotations")
+        self.unread_metadata = frozenset(unread)
         self._gzip_headers: dict[bool, list[bytes]] = {}
 
     def gzip_headers(self, openmetrics: bool) -> list[bytes]:
@@ -79,21 +90,39 @@ class CompiledResource:
             members = self._gzip_headers[openmetrics] = [zlib.compress(h, 1, 31) for h in headers]
         return members
 
+    def fingerprint(self, obj: Body) -> int | None:
+        """A digest of what the families read of ``obj`` (None: no such digest for this resource):
+        equal digests render equal chunks."""
+        unread = self.unread_metadata
+        if not unread:
+            return None
+        meta = obj.get("metadata")
+        if type(meta) is dict:
+            obj = {**obj, "metadata": {k: v for k, v in meta.items() if k not in unread}}
+        try:
+            return hash(orjson.dumps(obj))
+        except TypeError:
+            return None
+
     def render(self, obj: Body) -> tuple[bytes, ...]:
         """All families of one object: one bytes chunk per family, ``b""`` for none."""
         identity = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in self.resource.identity_labels(obj))
+        # "name{identity," for each family, made once per object: most lines are that, the
+        # family's own labels, and the value.
+        opened = f"{{{identity}," if identity else "{"
+        value_of = _value
+        pairs = _label_pairs
         chunks: list[bytes] = []
         for name, fn in self.fns:
             try:
                 lines = []
                 for labels, value in fn(obj):
-                    rest = _label_pairs(labels) if labels else ""
-                    if identity and rest:
-                        lines.append(f"{name}{{{identity},{rest}}} {_value(value)}\n")
-                    elif identity or rest:
-                        lines.append(f"{name}{{{identity or rest}}} {_value(value)}\n")
+                    if labels:
+                        lines.append(f"{name}{opened}{pairs(labels)}}} {value_of(value)}\n")
+                    elif identity:
+                        lines.append(f"{name}{{{identity}}} {value_of(value)}\n")
                     else:
-                        lines.append(f"{name} {_value(value)}\n")
+                        lines.append(f"{name} {value_of(value)}\n")
             except Exception as e:  # noqa: BLE001 - one bad family must not lose the others
                 if self.on_render_error:
                     self.on_render_error(self.name, name, e)
@@ -154,6 +183,8 @@ class MetricsStore:
         self.compiled = compiled
         self._segments: list[Segment] = []
         self._where: dict[str, Segment] = {}
+        # Object key -> fingerprint of what was rendered (resources with unread metadata only).
+        self._prints: dict[str, int] = {}
         # Called between slices of a long release (the exporter passes gevent.idle).
         self.cooperate = cooperate
 
@@ -162,8 +193,16 @@ class MetricsStore:
 
     def upsert(self, obj: Body) -> None:
         key = object_key(obj)
-        chunks = self.compiled.render(obj)
         segment = self._where.get(key)
+        if self.compiled.unread_metadata:
+            fingerprint = self.compiled.fingerprint(obj)
+            if fingerprint is None:
+                self._prints.pop(key, None)
+            elif segment is not None and self._prints.get(key) == fingerprint:
+                return  # only what no family reads changed: the chunks are what they were
+            else:
+                self._prints[key] = fingerprint
+        chunks = self.compiled.render(obj)
         if segment is None:
             segment = _tail(self._segments)
             self._where[key] = segment
@@ -176,6 +215,7 @@ class MetricsStore:
 
     def delete(self, obj: Body) -> None:
         segment = self._where.pop(object_key(obj), None)
+        self._prints.pop(object_key(obj), None)
         if segment is None:
             return
         old = segment.rows.pop(object_key(obj))
@@ -190,14 +230,24 @@ class MetricsStore:
             replacement.add(obj)
         replacement.commit()
 
-    def replacement(self) -> Collect[str, tuple[bytes, ...]]:
+    def replacement(self) -> Collect[str, Any]:
         """Build a new content object by object; the old one is served until ``commit()``."""
+        if self.compiled.unread_metadata:
+            return Collect(self._keyed_render_printed, self._install_printed)
         return Collect(self._keyed_render, self._install)
 
     def _keyed_render(self, obj: Body) -> tuple[str, tuple[bytes, ...]]:
         return object_key(obj), self.compiled.render(obj)
 
-    def _install(self, rendered: dict[str, tuple[bytes, ...]]) -> None:
+    def _keyed_render_printed(self, obj: Body) -> tuple[str, tuple[tuple[bytes, ...], int | None]]:
+        return object_key(obj), (self.compiled.render(obj), self.compiled.fingerprint(obj))
+
+    def _install_printed(self, rendered: dict[str, tuple[tuple[bytes, ...], int | None]]) -> None:
+        prints = {key: fingerprint for key, (_, fingerprint) in rendered.items() if fingerprint is not None}
+        self._install({key: chunks for key, (chunks, _) in rendered.items()}, prints)
+
+    def _install(self, rendered: dict[str, tuple[bytes, ...]], prints: dict[str, int] | None = None) -> None:
+        self._prints = prints or {}
         rows = list(rendered.items())
         segments, where = [], {}
         for i in range(0, len(rows), SEGMENT):

@@ -92,6 +92,10 @@ class Resource:
         self.supports_allowlists = allowlists
         # Families only read metadata: list/watch PartialObjectMetadata, so contents never arrive.
         self.metadata_only = metadata_only
+        # Metadata fields none of the families reads ("labels" and "annotations": none but the
+        # allowlisted _labels/_annotations families): an update changing only these renders
+        # nothing new, so the store skips it.  Declared by a resource module that was checked.
+        self.unread_metadata: tuple[str, ...] = ()
         self.families: list[Family] = []
 
     @property

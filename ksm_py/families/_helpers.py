@@ -22,10 +22,10 @@ def dig(obj: Any, *path: str | int) -> Any:
     for p in path:
         if obj is None:
             return None
-        if isinstance(p, int):
-            obj = obj[p] if isinstance(obj, list) and -len(obj) <= p < len(obj) else None
-        else:
+        if type(p) is str or not isinstance(p, int):  # the exact type check first: most steps are keys
             obj = obj.get(p)
+        else:
+            obj = obj[p] if isinstance(obj, list) and -len(obj) <= p < len(obj) else None
     return obj
 
 

@@ -29,6 +29,9 @@ from ._helpers import (
 pods = Resource("pods", group="", version="v1", kind="Pod", namespaced=True,
                 identity=[("namespace", NAMESPACE), ("pod", NAME), ("uid", UID)])
 family = pods.family
+# Pods are updated often for labels and annotations alone (controllers, operators); no pod family
+# reads these, the resourceVersion or managedFields (tests/families/test_pods.py checks it).
+pods.unread_metadata = ("resourceVersion", "managedFields", "labels", "annotations")
 
 # ``metav1.Time{}.Unix()``: KSM reads timestamps through non-pointer fields, so an absent one is
 # the Go zero time, not "no series".

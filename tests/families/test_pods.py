@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ksm_py.families import RESOURCES
@@ -528,3 +530,58 @@ def test_family_order_and_count() -> None:
     assert names[33:35] == ["kube_pod_annotations", "kube_pod_labels"]
     assert names[-3:] == ["kube_pod_nodeselectors", "kube_pod_service_account", "kube_pod_scheduler"]
     assert [f.name for f in RESOURCES["pods"].families if f.opt_in] == ["kube_pod_nodeselectors"]
+
+
+def _all_families(**allow: tuple[str, ...]) -> Any:
+    from ksm_py.builder import compile_resources
+    from ksm_py.families.pods import pods
+    from ksm_py.options import Options
+
+    options = Options(resources=["pods"], metric_opt_in_list=[f.name for f in pods.families])
+    if "labels" in allow:
+        options.labels_allowlist = {"pods": allow["labels"]}
+    (compiled,) = compile_resources(options)
+    assert len(compiled.families) == len(pods.families)
+    return compiled
+
+
+def _touched(obj: dict[str, Any], k: int) -> dict[str, Any]:
+    """``obj`` as a watch would send it after a label/annotation-only update."""
+    meta = dict(obj.get("metadata") or {})
+    meta.update({"resourceVersion": f"9{k}", "labels": {**(meta.get("labels") or {}), "churn": str(k)},
+                 "annotations": {"touched": str(k)},
+                 "managedFields": [{"manager": "bench", "operation": "Update", "time": f"2024-01-0{k}T00:00:00Z"}]})
+    return {**obj, "metadata": meta}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_no_family_reads_the_metadata_pods_declare_unread(case: Case) -> None:
+    compiled = _all_families()
+    assert compiled.unread_metadata == {"resourceVersion", "managedFields", "labels", "annotations"}
+    assert compiled.render(_touched(case.obj, 1)) == compiled.render(case.obj)
+    assert compiled.fingerprint(_touched(case.obj, 1)) == compiled.fingerprint(_touched(case.obj, 2))
+
+
+def test_an_update_of_unread_metadata_alone_is_not_rendered_again() -> None:
+    from ksm_py.exposition import ResourceWriter, render_body
+    from ksm_py.store import MetricsStore
+
+    base = pod(status={"phase": "Running"})
+    compiled = _all_families()
+    store = MetricsStore(compiled)
+    store.replace([base])
+    (before,) = store.snapshot()
+    store.upsert(_touched(base, 1))
+    assert store.snapshot()[0] is before  # skipped: the very same chunks
+    store.upsert({**_touched(base, 2), "status": {"phase": "Failed"}})
+    assert store.snapshot()[0] is not before
+    assert 'phase="Failed"} 1' in render_body([ResourceWriter(compiled, [store])]).decode()
+    # With a labels allowlist, labels are read: a label change is rendered.
+    compiled = _all_families(labels=("churn",))
+    assert "labels" not in compiled.unread_metadata
+    store = MetricsStore(compiled)
+    store.replace([base])
+    store.upsert(_touched(base, 3))
+    assert 'label_churn="3"' in render_body([ResourceWriter(compiled, [store])]).decode()
+    store.delete(base)
+    assert len(store) == 0 and not store._prints
