@@ -62,6 +62,10 @@ def _label_pairs(labels: Any) -> str:
                      else _pair(k, v) for k, v in items])
 
 
+# Top-level fields left out of fingerprints (a resource that declares unread metadata reads neither).
+_ENVELOPE = frozenset({"kind", "apiVersion"})
+
+
 class CompiledResource:
     """A resource's families after allow/deny/opt-in filtering, bound to its allowlists."""
 
@@ -97,8 +101,10 @@ class CompiledResource:
         if not unread:
             return None
         meta = obj.get("metadata")
+        # Watch events carry kind and apiVersion, list items do not: both are left out.
+        obj = {k: v for k, v in obj.items() if k not in _ENVELOPE}
         if type(meta) is dict:
-            obj = {**obj, "metadata": {k: v for k, v in meta.items() if k not in unread}}
+            obj["metadata"] = {k: v for k, v in meta.items() if k not in unread}
         try:
             return hash(orjson.dumps(obj))
         except TypeError:

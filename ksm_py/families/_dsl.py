@@ -94,7 +94,8 @@ class Resource:
         self.metadata_only = metadata_only
         # Metadata fields none of the families reads ("labels" and "annotations": none but the
         # allowlisted _labels/_annotations families): an update changing only these renders
-        # nothing new, so the store skips it.  Declared by a resource module that was checked.
+        # nothing new, so the store skips it.  Declared by a resource module that was checked
+        # (its families must not read the top-level kind and apiVersion either).
         self.unread_metadata: tuple[str, ...] = ()
         self.families: list[Family] = []
 

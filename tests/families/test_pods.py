@@ -560,6 +560,11 @@ def test_no_family_reads_the_metadata_pods_declare_unread(case: Case) -> None:
     assert compiled.unread_metadata == {"resourceVersion", "managedFields", "labels", "annotations"}
     assert compiled.render(_touched(case.obj, 1)) == compiled.render(case.obj)
     assert compiled.fingerprint(_touched(case.obj, 1)) == compiled.fingerprint(_touched(case.obj, 2))
+    # A watch event's object has kind and apiVersion, a list item has not.
+    bare = {k: v for k, v in case.obj.items() if k not in ("kind", "apiVersion")}
+    event = {"kind": "Pod", "apiVersion": "v1", **bare}
+    assert compiled.render(event) == compiled.render(bare)
+    assert compiled.fingerprint(_touched(event, 3)) == compiled.fingerprint(bare)
 
 
 def test_an_update_of_unread_metadata_alone_is_not_rendered_again() -> None:
