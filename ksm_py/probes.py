@@ -15,11 +15,14 @@ handed over too.  With TLS the thread does not take part (the handshake needs th
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import email.utils
+import errno
 import io
 import logging
 import os
+import platform
 import socket
 import sys
 import time
@@ -34,12 +37,42 @@ logger = logging.getLogger(__name__)
 
 WSGIApp = Callable[..., Iterable[bytes]]
 
-# The unpatched primitives: a real OS thread, blocking calls that release the GIL.
+# The unpatched primitives: a real OS thread, and an epoll wait that releases the GIL.
 _Socket: Any = monkey.get_original("socket", "socket")
 _epoll: Any = monkey.get_original("select", "epoll")
 _start_thread: Any = monkey.get_original("_thread", "start_new_thread")
 _get_ident: Callable[[], int] = monkey.get_original("_thread", "get_ident")
 _EPOLLIN, _EPOLLET, _EPOLLRDHUP = 0x001, 1 << 31, 0x2000
+_EPOLL_CTL_ADD, _EPOLL_CTL_DEL = 1, 2
+
+# The socket calls of a probe through libc, *keeping* the GIL (ctypes.PyDLL): every one is
+# non-blocking and takes microseconds, while each release would hand the GIL back to the busy
+# event loop thread and cost a wait of a switch interval (and, on a loaded node, of the
+# scheduler) to get it again.  A probe then takes the GIL once or twice instead of six times.
+_libc = ctypes.PyDLL(None, use_errno=True)
+_accept4 = _libc.accept4
+_accept4.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint32), ctypes.c_int]
+_accept4.restype = ctypes.c_int
+_recv = _libc.recv
+_recv.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+_recv.restype = ctypes.c_ssize_t
+_send = _libc.send
+_send.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int]
+_send.restype = ctypes.c_ssize_t
+_close = _libc.close
+_close.argtypes = [ctypes.c_int]
+_close.restype = ctypes.c_int
+
+
+class _EpollEvent(ctypes.Structure):
+    if platform.machine().lower() in ("x86_64", "amd64", "i386", "i686"):
+        _pack_ = 1  # struct epoll_event is packed on x86 only
+    _fields_ = [("events", ctypes.c_uint32), ("data", ctypes.c_uint64)]
+
+
+_epoll_ctl = _libc.epoll_ctl
+_epoll_ctl.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.POINTER(_EpollEvent)]
+_epoll_ctl.restype = ctypes.c_int
 
 MAIN_PROBES = frozenset({"/healthz", "/livez"})
 TELEMETRY_PROBES = frozenset({"/readyz"})
@@ -48,8 +81,8 @@ HEAD_LIMIT = 8192
 # A connection that has not sent its request head by then goes to gevent (and its timeouts).
 HEAD_TIMEOUT = 5.0
 # How long the GIL-holding thread runs before a waiting one gets it (CPython's default is 5 ms).
-# A probe takes the GIL about five times (accept, read, answer, write, close); nothing else
-# competes for it, so a shorter interval only shortens the probe's waits.
+# The probe thread asks for the GIL once or twice per probe; nothing else competes for it, so a
+# shorter interval only shortens the probe's waits.
 SWITCH_INTERVAL = 0.001
 
 _probe_threads: set[int] = set()
@@ -75,13 +108,25 @@ class ProbePort:
     app: WSGIApp
     paths: frozenset[str]
     listener: Any = None
+    # (host, port) the listener is bound to, for SERVER_NAME and SERVER_PORT.
+    bound: tuple[str, int] = ("", 0)
 
 
 class _Conn:
-    __slots__ = ("sock", "port", "address", "deadline")
+    __slots__ = ("fd", "family", "port", "address", "deadline", "watched")
 
-    def __init__(self, sock: Any, port: ProbePort, address: Any, deadline: float) -> None:
-        self.sock, self.port, self.address, self.deadline = sock, port, address, deadline
+    def __init__(self, fd: int, family: int, port: ProbePort, address: Any, deadline: float) -> None:
+        self.fd, self.family, self.port, self.address, self.deadline = fd, family, port, address, deadline
+        self.watched = False
+
+
+def _peer(raw: bytes) -> tuple[int, tuple[str, int]]:
+    """(family, (host, port)) of a ``struct sockaddr`` from accept()."""
+    family = int.from_bytes(raw[:2], sys.byteorder)
+    port = int.from_bytes(raw[2:4], "big")
+    if family == socket.AF_INET6:
+        return family, (socket.inet_ntop(socket.AF_INET6, raw[8:24]), port)
+    return family, (socket.inet_ntop(socket.AF_INET, raw[4:8]), port)
 
 
 class ProbeServer:
@@ -92,6 +137,7 @@ class ProbeServer:
         self._stopped = False
         self._threadsafe: Callable[..., Any] | None = None
         self._ident = 0
+        self._buf = ctypes.create_string_buffer(HEAD_LIMIT)
 
     def start(self) -> None:
         """Take over accepting from the (started) gevent servers and start the thread."""
@@ -103,6 +149,8 @@ class ProbeServer:
             listener = _Socket(fileno=os.dup(port.server.socket.fileno()))
             listener.setblocking(False)
             port.listener = listener
+            host, number = listener.getsockname()[:2]
+            port.bound = (str(host), int(number))
         sys.setswitchinterval(SWITCH_INTERVAL)
         self._running = True
         self._ident = _start_thread(self._run, ())
@@ -152,36 +200,55 @@ class ProbeServer:
             port.server.start_accepting()
 
     def _accept(self, port: ProbePort, poller: Any, conns: dict[int, _Conn]) -> None:
+        raw = ctypes.create_string_buffer(128)
+        size = ctypes.c_uint32()
         while True:
-            try:
-                sock, address = port.listener.accept()
-            except (BlockingIOError, InterruptedError):
+            size.value = 128
+            fd = _accept4(port.listener.fileno(), raw, ctypes.byref(size), socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC)
+            if fd < 0:
+                code = ctypes.get_errno()
+                if code not in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR):
+                    # EMFILE and the like: gevent's server would log and go on too
+                    logger.warning("accept failed: %s", os.strerror(code))
                 return
-            except OSError as e:  # EMFILE and the like: gevent's server would log and go on too
-                logger.warning("accept failed: %r", e)
-                return
-            sock.setblocking(False)
-            conn = _Conn(sock, port, address, time.monotonic() + HEAD_TIMEOUT)
-            conns[sock.fileno()] = conn
-            poller.register(sock.fileno(), _EPOLLIN | _EPOLLRDHUP | _EPOLLET)
+            family, address = _peer(raw.raw[:size.value])
+            conn = _Conn(fd, family, port, address, time.monotonic() + HEAD_TIMEOUT)
+            conns[fd] = conn
             self._advance(conn, poller, conns)
+
+    def _watch(self, conn: _Conn, poller: Any) -> None:
+        """Wake up when more of the request arrives (edge-triggered: not again for what is there)."""
+        if not conn.watched:
+            event = _EpollEvent(_EPOLLIN | _EPOLLRDHUP | _EPOLLET, conn.fd)
+            if _epoll_ctl(poller.fileno(), _EPOLL_CTL_ADD, conn.fd, ctypes.byref(event)) == 0:
+                conn.watched = True
+
+    def _forget(self, conn: _Conn, poller: Any, conns: dict[int, _Conn]) -> None:
+        conns.pop(conn.fd, None)
+        if conn.watched:
+            _epoll_ctl(poller.fileno(), _EPOLL_CTL_DEL, conn.fd, None)
+            conn.watched = False
 
     def _advance(self, conn: _Conn, poller: Any, conns: dict[int, _Conn]) -> None:
         """Look at what the client sent so far (without reading it): answer, hand over or wait."""
-        try:
-            data = conn.sock.recv(HEAD_LIMIT, socket.MSG_PEEK)
-        except (BlockingIOError, InterruptedError):
+        buf = self._buf
+        n = _recv(conn.fd, buf, HEAD_LIMIT, socket.MSG_PEEK)
+        if n < 0:
+            if ctypes.get_errno() in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR):
+                self._watch(conn, poller)
+            else:
+                self._drop(conn, poller, conns)
             return
-        except OSError:
+        if n == 0:
             self._drop(conn, poller, conns)
             return
-        if not data:
-            self._drop(conn, poller, conns)
-            return
+        data = buf.raw[:n]
         line_end = data.find(b"\r\n")
         if line_end < 0:
             if len(data) >= HEAD_LIMIT:
                 self._hand_over(conn, poller, conns)
+            else:
+                self._watch(conn, poller)
             return
         parts = data[:line_end].split(b" ")
         if len(parts) != 3 or parts[0] != b"GET" or parts[2] not in (b"HTTP/1.1", b"HTTP/1.0"):
@@ -196,6 +263,8 @@ class ProbeServer:
         if head_end < 0:
             if len(data) >= HEAD_LIMIT:
                 self._hand_over(conn, poller, conns)
+            else:
+                self._watch(conn, poller)
             return
         headers = _headers(data[line_end + 2:head_end])
         if headers is None or headers.get("CONTENT_LENGTH", "0") not in ("", "0") or "HTTP_TRANSFER_ENCODING" in headers:
@@ -203,10 +272,10 @@ class ProbeServer:
             return
         version = parts[2].decode()
         try:
-            _read_exactly(conn.sock, head_end + 4)
+            if _recv(conn.fd, buf, head_end + 4, 0) != head_end + 4:  # what was peeked is there
+                raise ConnectionResetError("request head not read whole")
             response, close = answer(conn.port, version, path, query, headers, conn.address)
-            conn.sock.settimeout(HEAD_TIMEOUT)
-            conn.sock.sendall(response)
+            self._send(conn.fd, response)
         except OSError:
             self._drop(conn, poller, conns)
             return
@@ -218,23 +287,30 @@ class ProbeServer:
             self._drop(conn, poller, conns)
         else:
             # Kept alive: whatever it asks next is gevent's to serve.
-            conn.sock.setblocking(False)
             self._hand_over(conn, poller, conns)
 
+    @staticmethod
+    def _send(fd: int, response: bytes) -> None:
+        sent = _send(fd, response, len(response), socket.MSG_NOSIGNAL)
+        if sent == len(response):
+            return
+        # A full socket buffer (a few hundred bytes never fill a fresh one): wait, releasing the GIL.
+        rest = response[max(0, sent):]
+        sock = _Socket(fileno=os.dup(fd))
+        try:
+            sock.settimeout(HEAD_TIMEOUT)
+            sock.sendall(rest)
+        finally:
+            sock.close()
+
     def _drop(self, conn: _Conn, poller: Any, conns: dict[int, _Conn]) -> None:
-        fd = conn.sock.fileno()
-        conns.pop(fd, None)
-        poller.unregister(fd)
-        conn.sock.close()
+        self._forget(conn, poller, conns)
+        _close(conn.fd)
 
     def _hand_over(self, conn: _Conn, poller: Any, conns: dict[int, _Conn]) -> None:
-        fd = conn.sock.fileno()
-        conns.pop(fd, None)
-        poller.unregister(fd)
-        family = conn.sock.family
-        conn.sock.detach()
+        self._forget(conn, poller, conns)
         assert self._threadsafe is not None
-        self._threadsafe(_adopt, conn.port.server, fd, family, conn.address)
+        self._threadsafe(_adopt, conn.port.server, conn.fd, conn.family, conn.address)
 
 
 def _adopt(server: Any, fd: int, family: int, address: Any) -> None:
@@ -270,7 +346,7 @@ def answer(port: ProbePort, version: str, path: str, query: str, headers: dict[s
            address: Any) -> tuple[bytes, bool]:
     """Call the app as gevent's ``WSGIHandler`` would and format its answer the same way:
     (response bytes, whether to close the connection afterwards)."""
-    host, server_port = port.listener.getsockname()[:2]
+    host, server_port = port.bound
     environ: dict[str, Any] = {
         "REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": unquote(path, "latin-1"), "QUERY_STRING": query,
         "SERVER_NAME": str(host), "SERVER_PORT": str(server_port), "SERVER_PROTOCOL": version,
