@@ -61,6 +61,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Tells this run's churn and probe values from an earlier run's on a reused cluster (an update
 # writing the value already there changes nothing and sends no watch event).
 RUN_ID = f"{os.getpid()}-{int(time.time())}"
+# Measurements made so far by this process (each of --runs writes values of its own).
+_measurements = [0]
 PROBE_NS, PROBE_CM = "bench-probe", "probe"
 # kube-state-metrics v2.20's default --resources. ksm-py's own default adds ``events`` and
 # ``topology`` (families upstream does not have), so both get this list explicitly.
@@ -456,6 +458,7 @@ class Churner(threading.Thread):
     def __init__(self, api: Api, pods: Sequence[tuple[str, str]], rate: float, seconds: float) -> None:
         super().__init__(daemon=True, name="churn")
         self.api, self.pods, self.rate, self.seconds = api, pods, rate, seconds
+        self.tag = f"{RUN_ID}-{_measurements[0]}"
         self.total = int(rate * seconds)
         self.done = 0
         self.errors = 0
@@ -481,7 +484,7 @@ class Churner(threading.Thread):
                 t = time.perf_counter()
                 try:
                     self.api.merge_patch(f"/api/v1/namespaces/{ns}/pods/{name}",
-                                         {"metadata": {"labels": {"bench-churn": f"{RUN_ID}-{i}"}}})
+                                         {"metadata": {"labels": {"bench-churn": f"{self.tag}-{i}"}}})
                     self.latencies.append(time.perf_counter() - t)
                     self.done += 1
                 except (OSError, ApiFailure):
@@ -506,7 +509,7 @@ def probe_value(body: bytes) -> float | None:
 
 def probe_once(api: Api, exps: Sequence[Exporter], k: int, timeout: float = 60) -> dict[str, float | None]:
     """Update the probe ConfigMap; seconds until each exporter's /metrics shows its new resourceVersion."""
-    obj = api.merge_patch(f"/api/v1/namespaces/{PROBE_NS}/configmaps/{PROBE_CM}", {"data": {"probe": f"{RUN_ID}-{k}"}})
+    obj = api.merge_patch(f"/api/v1/namespaces/{PROBE_NS}/configmaps/{PROBE_CM}", {"data": {"probe": f"{RUN_ID}-{_measurements[0]}-{k}"}})
     t_resp = time.perf_counter()
     rv = float(obj["metadata"]["resourceVersion"])
     seen: dict[str, float | None] = {}
@@ -532,90 +535,39 @@ def probe_once(api: Api, exps: Sequence[Exporter], k: int, timeout: float = 60) 
     return seen
 
 
-# -- the run ---------------------------------------------------------------------------------------
-ROWS: list[tuple[str, str, Callable[[float], str]]] = [
-    ("time to ready (s)", "ready_s", lambda v: f"{v:.2f}"),
-    ("CPU for initial sync (s)", "sync_cpu_s", lambda v: f"{v:.2f}"),
-    ("peak RSS during sync (MiB)", "sync_peak_rss", lambda v: f"{v / 2**20:.0f}"),
-    ("/healthz worst during sync (ms)", "healthz_max_s", lambda v: f"{v * 1e3:.1f}"),
-    ("/healthz p99 during sync (ms)", "healthz_p99_s", lambda v: f"{v * 1e3:.1f}"),
-    ("steady RSS after scrapes (MiB)", "steady_rss", lambda v: f"{v / 2**20:.0f}"),
-    ("samples in /metrics", "samples", lambda v: f"{v:,.0f}"),
-    ("response size plain (MB)", "size_plain", lambda v: f"{v / 1e6:.1f}"),
-    ("response size gzip (MB)", "size_gzip", lambda v: f"{v / 1e6:.2f}"),
-    ("scrape plain p50 (ms)", "plain_p50_s", lambda v: f"{v * 1e3:.0f}"),
-    ("scrape plain p99 (ms)", "plain_p99_s", lambda v: f"{v * 1e3:.0f}"),
-    ("scrape gzip p50 (ms)", "gzip_p50_s", lambda v: f"{v * 1e3:.0f}"),
-    ("scrape gzip p99 (ms)", "gzip_p99_s", lambda v: f"{v * 1e3:.0f}"),
-    ("CPU during churn (s)", "churn_cpu_s", lambda v: f"{v:.2f}"),
-    ("CPU during churn (% of a core)", "churn_cpu_pct", lambda v: f"{v:.1f}"),
-    ("watch-to-metric p50 (ms)", "w2m_p50_s", lambda v: f"{v * 1e3:.0f}"),
-    ("watch-to-metric p99 (ms)", "w2m_p99_s", lambda v: f"{v * 1e3:.0f}"),
-    ("RSS after churn (MiB)", "rss_after_churn", lambda v: f"{v / 2**20:.0f}"),
-    ("peak RSS overall (MiB)", "peak_rss", lambda v: f"{v / 2**20:.0f}"),
-]
-
-
-def result_table(results: dict[str, dict[str, Any]]) -> tuple[str, dict[str, float | None]]:
-    ours, theirs = results["ksm-py"], results["upstream"]
-    rows, ratios = [], {}
-    for label, key, fmt in ROWS:
-        a, b = ours.get(key), theirs.get(key)
-        ratio = a / b if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else None
-        ratios[key] = ratio
-        rows.append([label, fmt(a) if a is not None else "n/a", fmt(b) if b is not None else "n/a",
-                     f"{ratio:.2f}" if ratio is not None else "n/a"])
-    return table(["metric", "ksm-py", "upstream", "ksm-py/upstream"], rows), ratios
-
-
-def run(p: Preset, workdir: Path, results_dir: Path, workers: int, resources: str = KSM_DEFAULT_RESOURCES,
-        reuse: bool = False) -> Path:
+def settle(api: Api, plane: ControlPlane, expected: dict[str, int], timeout: float = 600) -> float:
+    """Until kube-apiserver serves every kind complete from its watch cache (``resourceVersion=0``)
+    and its CPU stays below a quarter of a core for two 3-second windows in a row (a restarted
+    API server fills its caches and its exporters' last watches go away for a while)."""
     started = time.monotonic()
-    missing = [c.name for c in build.COMPONENTS if not c.is_built()]
-    if missing:
-        raise SystemExit(f"not built: {', '.join(missing)}; run `python -m tests.cluster build`")
-    saved = workdir / "bench-cluster.json"
-    previous = json.loads(saved.read_text()) if reuse and saved.exists() else None
-    if previous is not None and previous["preset"] != p.name:
-        raise SystemExit(f"{workdir} holds a {previous['preset']} cluster, not {p.name}: use another --workdir")
-    log(f"preset {p.name}: {p.nodes} nodes, {p.pods} pods; work directory {workdir}"
-        + ("; reusing the cluster populated there" if previous else ""))
-    # On a populated etcd no controller may run: the bench's objects are not what they expect.
-    plane = ControlPlane(workdir, nodes=p.nodes, scale=True, bound_to_parent=True, controllers=previous is None)
-    exporters: list[Exporter] = []
-    try:
-        t = time.monotonic()
-        plane.start()
-        cluster_start_s = time.monotonic() - t
-        api = Api(plane.server, plane.pki.path("ca.crt"), plane.pki.path("admin.crt"), plane.pki.path("admin.key"))
-        if previous is None:
-            log(f"control plane with {p.nodes} Ready kwok nodes in {cluster_start_s:.1f}s; "
-                "stopping kube-controller-manager and kube-scheduler (the bench plays their part)")
-            stop_component(plane, "kube-controller-manager")
-            stop_component(plane, "kube-scheduler")
-            # kwok falls behind a fast stream of new pods on 2 cores (the API server then closes its
-            # watch and it relists again and again): the bench writes each pod's Running status
-            # itself, and kwok (which skips pods that have an IP) only keeps the nodes alive.
-            stop_component(plane, "kwok")
-            cluster, names = populate(api, p, workers)
-            log(f"created {cluster['objects_created']} objects in {cluster['create_seconds']}s "
-                f"({cluster['objects_per_s']:.0f} objects/s; pods {cluster['pods_per_s']:.0f}/s); starting kwok again")
-            plane._start_kwok()
-            if reuse:
-                saved.write_text(json.dumps({"preset": p.name, "cluster": cluster, "pods": names}))
-        else:
-            log(f"control plane restarted on the populated etcd in {cluster_start_s:.1f}s")
-            cluster, names = previous["cluster"], [tuple(n) for n in previous["pods"]]
-        cluster["kwok_running_s"] = round(wait_pods_running(api, len(names), 300 + len(names) / 20), 1)
-        cluster["cluster_start_s"] = round(cluster_start_s, 1)
-        cluster["reused"] = previous is not None
-        expected = {kind: api.count(kind) for kind in COMPLETENESS}
-        cluster["expected"] = expected
-        log(f"expected objects: {expected}")
+    deadline = started + timeout
+    for kind, n in expected.items():
+        while time.monotonic() < deadline:
+            page = api.json("GET", collection_path(kind) + "?resourceVersion=0",
+                            accept="application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json")
+            if len(page.get("items") or []) >= n:
+                break
+            time.sleep(1)
+    pid = plane.processes["kube-apiserver"].pid
+    quiet = 0
+    while quiet < 2 and time.monotonic() < deadline:
+        cpu0, t0 = cpu_seconds(pid), time.monotonic()
+        time.sleep(3)
+        busy = (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
+        quiet = quiet + 1 if busy < 0.25 else 0
+    return time.monotonic() - started
 
-        logdir = workdir / "logs"
-        exporters = [Exporter("ksm-py", ksm_py_argv(), plane.admin_kubeconfig, logdir, resources),
-                     Exporter("upstream", [str(build.KSM.binary())], plane.admin_kubeconfig, logdir, resources)]
+
+def measure(p: Preset, api: Api, plane: ControlPlane, names: Sequence[tuple[str, str]], expected: dict[str, int],
+            resources: str, logdir: Path, order: Sequence[str], started: list[Exporter]) -> dict[str, Any]:
+    """One run: both exporters started (in ``order``, each synced alone), scraped, churned, stopped."""
+    exporters: list[Exporter] = []
+    _measurements[0] += 1
+    try:
+        made = {"ksm-py": Exporter("ksm-py", ksm_py_argv(), plane.admin_kubeconfig, logdir, resources),
+                "upstream": Exporter("upstream", [str(build.KSM.binary())], plane.admin_kubeconfig, logdir, resources)}
+        exporters = [made[n] for n in order]
+        started.extend(exporters)
         results: dict[str, dict[str, Any]] = {}
         sync_timeout = 120 + len(names) / 50
         for e in exporters:
@@ -673,12 +625,146 @@ def run(p: Preset, workdir: Path, results_dir: Path, workers: int, resources: st
             mem = proc_status(e.pid)
             results[e.name].update({"rss_after_churn": mem["VmRSS"], "peak_rss": mem["VmHWM"]})
 
-        text, ratios = result_table(results)
+        return {"order": list(order), "exporters": results, "churn": churn_stats,
+                "ratio": {key: _ratio(results, key) for _, key, _ in ROWS}}
+    finally:
+        for e in exporters:
+            e.stop()
+
+
+def _ratio(results: dict[str, dict[str, Any]], key: str) -> float | None:
+    a, b = results["ksm-py"].get(key), results["upstream"].get(key)
+    return a / b if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else None
+
+
+# -- the run ---------------------------------------------------------------------------------------
+ROWS: list[tuple[str, str, Callable[[float], str]]] = [
+    ("time to ready (s)", "ready_s", lambda v: f"{v:.2f}"),
+    ("CPU for initial sync (s)", "sync_cpu_s", lambda v: f"{v:.2f}"),
+    ("peak RSS during sync (MiB)", "sync_peak_rss", lambda v: f"{v / 2**20:.0f}"),
+    ("/healthz worst during sync (ms)", "healthz_max_s", lambda v: f"{v * 1e3:.1f}"),
+    ("/healthz p99 during sync (ms)", "healthz_p99_s", lambda v: f"{v * 1e3:.1f}"),
+    ("steady RSS after scrapes (MiB)", "steady_rss", lambda v: f"{v / 2**20:.0f}"),
+    ("samples in /metrics", "samples", lambda v: f"{v:,.0f}"),
+    ("response size plain (MB)", "size_plain", lambda v: f"{v / 1e6:.1f}"),
+    ("response size gzip (MB)", "size_gzip", lambda v: f"{v / 1e6:.2f}"),
+    ("scrape plain p50 (ms)", "plain_p50_s", lambda v: f"{v * 1e3:.0f}"),
+    ("scrape plain p99 (ms)", "plain_p99_s", lambda v: f"{v * 1e3:.0f}"),
+    ("scrape gzip p50 (ms)", "gzip_p50_s", lambda v: f"{v * 1e3:.0f}"),
+    ("scrape gzip p99 (ms)", "gzip_p99_s", lambda v: f"{v * 1e3:.0f}"),
+    ("CPU during churn (s)", "churn_cpu_s", lambda v: f"{v:.2f}"),
+    ("CPU during churn (% of a core)", "churn_cpu_pct", lambda v: f"{v:.1f}"),
+    ("watch-to-metric p50 (ms)", "w2m_p50_s", lambda v: f"{v * 1e3:.0f}"),
+    ("watch-to-metric p99 (ms)", "w2m_p99_s", lambda v: f"{v * 1e3:.0f}"),
+    ("RSS after churn (MiB)", "rss_after_churn", lambda v: f"{v / 2**20:.0f}"),
+    ("peak RSS overall (MiB)", "peak_rss", lambda v: f"{v / 2**20:.0f}"),
+]
+
+
+def _cell(values: Sequence[float], fmt: Callable[[float], str]) -> str:
+    """The median, and the range over the runs when there are several."""
+    if not values:
+        return "n/a"
+    mid = fmt(median(values))
+    return mid if len(values) == 1 else f"{mid} [{fmt(min(values))}-{fmt(max(values))}]"
+
+
+def result_table(runs: Sequence[dict[str, Any]]) -> tuple[str, dict[str, float | None]]:
+    """Per row: each exporter's median over the runs, and the ratio's median (ranges in brackets)."""
+    rows, ratios = [], {}
+    for label, key, fmt in ROWS:
+        cells = [label]
+        for name in ("ksm-py", "upstream"):
+            vals = [r["exporters"][name][key] for r in runs if isinstance(r["exporters"][name].get(key), (int, float))]
+            cells.append(_cell(vals, fmt))
+        per_run = [r["ratio"][key] for r in runs if r["ratio"].get(key) is not None]
+        ratios[key] = median(per_run) if per_run else None
+        cells.append(_cell(per_run, lambda v: f"{v:.2f}"))
+        rows.append(cells)
+    return table(["metric", "ksm-py", "upstream", "ksm-py/upstream"], rows), ratios
+
+
+def medians(runs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each exporter's values: numbers as the median over the runs, anything else from the last run."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in ("ksm-py", "upstream"):
+        last = runs[-1]["exporters"][name]
+        out[name] = {k: median([r["exporters"][name][k] for r in runs])
+                     if isinstance(v, (int, float)) and all(isinstance(r["exporters"][name].get(k), (int, float))
+                                                            for r in runs) else v
+                     for k, v in last.items()}
+    return out
+
+
+def run(p: Preset, workdir: Path, results_dir: Path, workers: int, resources: str = KSM_DEFAULT_RESOURCES,
+        reuse: bool = False, n_runs: int = 3) -> Path:
+    started = time.monotonic()
+    missing = [c.name for c in build.COMPONENTS if not c.is_built()]
+    if missing:
+        raise SystemExit(f"not built: {', '.join(missing)}; run `python -m tests.cluster build`")
+    saved = workdir / "bench-cluster.json"
+    previous = json.loads(saved.read_text()) if reuse and saved.exists() else None
+    if previous is not None and previous["preset"] != p.name:
+        raise SystemExit(f"{workdir} holds a {previous['preset']} cluster, not {p.name}: use another --workdir")
+    log(f"preset {p.name}: {p.nodes} nodes, {p.pods} pods; work directory {workdir}"
+        + ("; reusing the cluster populated there" if previous else ""))
+    # On a populated etcd no controller may run: the bench's objects are not what they expect.
+    plane = ControlPlane(workdir, nodes=p.nodes, scale=True, bound_to_parent=True, controllers=previous is None)
+    exporters: list[Exporter] = []
+    try:
+        t = time.monotonic()
+        plane.start()
+        cluster_start_s = time.monotonic() - t
+        api = Api(plane.server, plane.pki.path("ca.crt"), plane.pki.path("admin.crt"), plane.pki.path("admin.key"))
+        if previous is None:
+            log(f"control plane with {p.nodes} Ready kwok nodes in {cluster_start_s:.1f}s; "
+                "stopping kube-controller-manager and kube-scheduler (the bench plays their part)")
+            stop_component(plane, "kube-controller-manager")
+            stop_component(plane, "kube-scheduler")
+            # kwok falls behind a fast stream of new pods on 2 cores (the API server then closes its
+            # watch and it relists again and again): the bench writes each pod's Running status
+            # itself, and kwok (which skips pods that have an IP) only keeps the nodes alive.
+            stop_component(plane, "kwok")
+            cluster, names = populate(api, p, workers)
+            log(f"created {cluster['objects_created']} objects in {cluster['create_seconds']}s "
+                f"({cluster['objects_per_s']:.0f} objects/s; pods {cluster['pods_per_s']:.0f}/s); starting kwok again")
+            plane._start_kwok()
+            if reuse:
+                saved.write_text(json.dumps({"preset": p.name, "cluster": cluster, "pods": names}))
+        else:
+            log(f"control plane restarted on the populated etcd in {cluster_start_s:.1f}s")
+            cluster, names = previous["cluster"], [tuple(n) for n in previous["pods"]]
+        cluster["kwok_running_s"] = round(wait_pods_running(api, len(names), 300 + len(names) / 20), 1)
+        cluster["cluster_start_s"] = round(cluster_start_s, 1)
+        cluster["reused"] = previous is not None
+        expected = {kind: api.count(kind) for kind in COMPLETENESS}
+        cluster["expected"] = expected
+        log(f"expected objects: {expected}")
+
+        logdir = workdir / "logs"
+        log("waiting for kube-apiserver to settle (watch caches filled, its CPU back to idle)")
+        cluster["settle_s"] = round(settle(api, plane, expected), 1)
+        order_file = workdir / "bench-order.json"
+        # Which exporter starts first alternates between runs, and between invocations on a reused cluster.
+        first = json.loads(order_file.read_text())["next_first"] if order_file.exists() else 0
+        runs: list[dict[str, Any]] = []
+        for k in range(n_runs):
+            names_order = ["ksm-py", "upstream"] if (first + k) % 2 == 0 else ["upstream", "ksm-py"]
+            log(f"run {k + 1}/{n_runs}: {names_order[0]} starts first")
+            runs.append(measure(p, api, plane, names, expected, resources, logdir, names_order, exporters))
+            order_file.write_text(json.dumps({"next_first": (first + k + 1) % 2}))
+            if k + 1 < n_runs:
+                settle(api, plane, expected)
+        results = medians(runs)
+        churn_stats = runs[-1]["churn"]
+        text, ratios = result_table(runs)
         header = (f"preset {p.name}: {cluster['nodes']} nodes, {cluster['pods']:,} pods, "
                   f"{cluster['objects_created']:,} objects created at {cluster['objects_per_s']:,.0f}/s "
                   f"(pods {cluster['pods_per_s']:,.0f}/s), all Running after {cluster['kwok_running_s']}s; "
                   f"churn {churn_stats['achieved_rate']}/s achieved ({churn_stats['updates']} updates, "
-                  f"{churn_stats['errors']} errors); {os.cpu_count()} CPUs")
+                  f"{churn_stats['errors']} errors); {os.cpu_count()} CPUs; "
+                  f"{n_runs} run{'s' if n_runs > 1 else ''} (median [min-max]), first to start: "
+                  f"{', '.join(r['order'][0] for r in runs)}")
         print(header)
         print(text)
         results_dir.mkdir(parents=True, exist_ok=True)
@@ -687,7 +773,7 @@ def run(p: Preset, workdir: Path, results_dir: Path, workers: int, resources: st
         out.write_text(json.dumps({
             "preset": dataclasses.asdict(p), "timestamp": stamp, "cpus": os.cpu_count(),
             "versions": {"kube-state-metrics": build.KSM.version, "kubernetes": build.KUBERNETES.version},
-            "cluster": cluster, "churn": churn_stats, "exporters": results, "ratio": ratios,
+            "cluster": cluster, "churn": churn_stats, "exporters": results, "ratio": ratios, "runs": runs,
             "argv": {e.name: e.argv for e in exporters}, "table": text, "header": header,
             "total_seconds": round(time.monotonic() - started, 1),
         }, indent=2, default=str))
@@ -713,16 +799,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse", action="store_true",
                     help="keep the populated cluster in --workdir and, when one is there already, restart on it "
                          "instead of creating the objects again (saves most of a 50k run)")
+    ap.add_argument("--runs", type=int, default=3,
+                    help="measurements on the same cluster (default 3; the first exporter to start alternates); "
+                         "the table shows the median and the range")
     args = ap.parse_args(argv)
     preset = PRESETS[args.preset]
     if args.reuse and not args.workdir:
         ap.error("--reuse needs --workdir")
     if args.workdir:
-        run(preset, args.workdir.resolve(), args.results_dir, args.workers, args.resources, args.reuse)
+        run(preset, args.workdir.resolve(), args.results_dir, args.workers, args.resources, args.reuse, args.runs)
         return 0
     workdir = Path(tempfile.mkdtemp(prefix=f"ksm-bench-{preset.name}-"))
     try:
-        run(preset, workdir, args.results_dir, args.workers, args.resources)
+        run(preset, workdir, args.results_dir, args.workers, args.resources, n_runs=args.runs)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

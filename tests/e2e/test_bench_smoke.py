@@ -33,7 +33,7 @@ def test_scale_bench_1k_preset(tmp_path: Path) -> None:
         pytest.skip(reason)
     results = tmp_path / "results"
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.scale", "--preset", "1k", "--results-dir", str(results),
+        [sys.executable, "-m", "bench.scale", "--preset", "1k", "--runs", "1", "--results-dir", str(results),
          "--workdir", str(tmp_path / "cluster")],
         cwd=ROOT, capture_output=True, text=True, timeout=360, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr (tail):\n{proc.stderr[-4000:]}"
