@@ -72,13 +72,30 @@ class Exporter:
                          field_selector=feed.field_selector, metadata_only=feed.metadata_only,
                          keep=self.shards.keep, settings=self.settings, stats=self.telemetry, cooperate=gevent.idle)
 
-    def _reflector_rows(self) -> list[tuple[str, str, bool, float, int, bool]]:
+    def _reflector_rows(self) -> list[tuple[str, str, bool, float, int, bool, bool]]:
         counts = {(f.resource, f.namespace): sum(len(s) for s in f.stores) for f in self.plan.feeds}
-        return [(r.name, r.namespace or "", r.synced, r.last_sync, counts.get((r.name, r.namespace), 0), r.watching)
-                for r in self.reflectors]
+        return [(r.name, r.namespace or "", r.synced, r.last_sync, counts.get((r.name, r.namespace), 0), r.watching,
+                 bool(r.forbidden)) for r in self.reflectors]
 
     def ready(self) -> bool:
-        return all(r.synced for r in self.reflectors)
+        """Every resource has listed, except those the API server forbids: like upstream, whose
+        readiness never waits for RBAC, a forbidden resource (even one named in --resources) does not
+        keep the pod out of its Service; it is reported instead (log, ksm_py_resource_forbidden, and
+        the /readyz body), and served as soon as the rules allow it."""
+        return all(r.synced or r.forbidden for r in self.reflectors)
+
+    def readiness_report(self) -> list[str]:
+        """Lines for the /readyz body: what is forbidden and why, what has not listed yet."""
+        lines = []
+        for r in self.reflectors:
+            where = f" in namespace {r.namespace}" if r.namespace else ""
+            if r.forbidden:
+                lines.append(f"forbidden: {r.name}{where}: HTTP {r.forbidden}; not updated until the RBAC rules "
+                             f"allow list and watch on {r.api.plural} (API group {r.api.group!r})")
+            elif not r.synced:
+                lines.append(f"waiting for the initial list: {r.name}{where}"
+                             + (f" (last error: {r.last_error[:300]})" if r.last_error else ""))
+        return lines
 
     def start_reflectors(self) -> None:
         self._running = {}
@@ -146,7 +163,7 @@ class Exporter:
         return app
 
     def telemetry_app(self) -> TelemetryApp:
-        return TelemetryApp(self.telemetry, ready=self.ready)
+        return TelemetryApp(self.telemetry, ready=self.ready, report=self.readiness_report)
 
 
 def statefulset_shard(client: KubeClient, pod_name: str, namespace: str) -> tuple[str, int, int]:

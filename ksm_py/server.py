@@ -112,9 +112,11 @@ class MainApp:
 
 
 class TelemetryApp:
-    def __init__(self, telemetry: Telemetry, *, ready: Callable[[], bool]) -> None:
+    def __init__(self, telemetry: Telemetry, *, ready: Callable[[], bool],
+                 report: Callable[[], list[str]] = list) -> None:
         self.metrics_app = prom_exposition.make_wsgi_app(telemetry.registry)
         self.ready = ready
+        self.report = report
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
@@ -123,9 +125,10 @@ class TelemetryApp:
         if path == "/readyz":
             # Ready only once every enabled resource finished its initial list (upstream is ready
             # as soon as the process is up, and serves partial metrics meanwhile).
-            if self.ready():
-                return _plain(start_response, "200 OK", b"OK")
-            return _plain(start_response, "503 Service Unavailable", b"Service Unavailable")
+            # The first line is upstream's body; then one line per forbidden or not yet listed resource.
+            ready, lines = self.ready(), self.report()
+            body = "\n".join(["OK" if ready else "Service Unavailable", *lines]).encode()
+            return _plain(start_response, "200 OK" if ready else "503 Service Unavailable", body)
         if path == "/":
             return _plain(start_response, "200 OK", TELEMETRY_LANDING, "text/html; charset=utf-8")
         return _plain(start_response, "404 Not Found", b"404 page not found")

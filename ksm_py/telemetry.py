@@ -99,8 +99,9 @@ class ReflectorStateCollector(Collector):
     """Per-resource state read at collection time from the live reflectors and stores."""
 
     def __init__(self, rows: Callable[[], Iterable[tuple[str, str, bool, float, int]
-                                                   | tuple[str, str, bool, float, int, bool]]]) -> None:
-        # rows: (resource, namespace, synced, last sync unix time, objects[, watch connected])
+                                                   | tuple[str, str, bool, float, int, bool]
+                                                   | tuple[str, str, bool, float, int, bool, bool]]]) -> None:
+        # rows: (resource, namespace, synced, last sync unix time, objects[, watch connected[, forbidden]])
         self.rows = rows
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
@@ -117,13 +118,21 @@ class ReflectorStateCollector(Collector):
                                       "1 while the resource's watch stream is open, 0 while it is down (API server "
                                       "unreachable, stalled stream, 403, relisting): the data may be stale.",
                                       labels=["resource", "namespace"])
-        for resource, namespace, is_synced, last_sync, count, *watching in self.rows():
+        forbidden = GaugeMetricFamily("ksm_py_resource_forbidden",
+                                      "1 while the API server refuses the resource's list/watch (401/403: the RBAC "
+                                      "rules lack list or watch); it is not served meanwhile and does not block "
+                                      "readiness. The log and the /readyz body say why.",
+                                      labels=["resource", "namespace"])
+        for resource, namespace, is_synced, last_sync, count, *more in self.rows():
             synced.add_metric([resource, namespace], 1 if is_synced else 0)
             last.add_metric([resource, namespace], last_sync)
             objects.add_metric([resource, namespace], count)
-            if watching:
-                connected.add_metric([resource, namespace], 1 if watching[0] else 0)
+            if more:
+                connected.add_metric([resource, namespace], 1 if more[0] else 0)
+            if len(more) > 1:
+                forbidden.add_metric([resource, namespace], 1 if more[1] else 0)
         yield synced
         yield last
         yield objects
         yield connected
+        yield forbidden

@@ -147,6 +147,16 @@ def _describe(obj: Body) -> str:
     return " ".join(f"{k}={str(meta[k])[:100]!r}" for k in ("namespace", "name", "uid") if meta.get(k) is not None)
 
 
+def _api_message(e: ApiError) -> str:
+    """The API server's own sentence (a Status' message) for an operator, or the HTTP reason."""
+    body = getattr(e, "body", b"") or b""
+    try:
+        message = orjson.loads(body).get("message")
+    except (orjson.JSONDecodeError, AttributeError):
+        message = None
+    return str(message)[:300] if message else str(e)
+
+
 def parse_event(line: bytes) -> tuple[str, Body]:
     event = orjson.loads(line)
     if not isinstance(event, dict):
@@ -198,6 +208,8 @@ class Reflector:
         self._accepted = False  # the last watch was accepted by the API server
         self._read_timeout = self.settings.read_timeout
         self.last_error = ""
+        # Why the API server refuses this list/watch (401/403), while it does; "" once it allows it.
+        self.forbidden = ""
         self._stopped = False
         self._rng = random.Random()
 
@@ -215,6 +227,7 @@ class Reflector:
                 if not self.resource_version:
                     self.list()
                     backoff.reset()
+                    self.forbidden = ""
                 self.watch()
                 backoff.reset()
             except Gone:
@@ -239,8 +252,10 @@ class Reflector:
                     self._accepted = False
                 delay = backoff.next()
                 if isinstance(e, ApiError) and e.status in (401, 403):
-                    logger.error("%s: %s; check the RBAC rules of this identity (list and watch on %s); "
-                                 "retrying in %.1fs", self.name, e, self.api.plural, delay)
+                    self.forbidden = f"{e.status} {_api_message(e)}"
+                    logger.error("%s: forbidden (HTTP %s); check the RBAC rules of this identity: it needs list and "
+                                 "watch on %s (API group %r); not updated until then, retrying in %.1fs", self.name,
+                                 self.forbidden, self.api.plural, self.api.group, delay)
                 else:
                     logger.warning("%s: %s; retrying in %.1fs", self.name, e, delay)
                 self.sleep(delay)
@@ -346,6 +361,7 @@ class Reflector:
         # Accepted: everything after resource_version will arrive on this stream. Counted now, as
         # upstream counts a Watch call, not when the stream ends minutes later.
         self.stats.watch_request(self.name, True)
+        self.forbidden = ""
         self.watching = self._accepted = True
         self.last_sync = time.time()
         try:

@@ -18,7 +18,7 @@ import yaml
 from tests.chaos._harness import Recorder, Report, ground_truth, metric_sum, per_resource, wait_all
 from tests.cluster.controlplane import ControlPlane, restricted_kubeconfig, wait_for
 from tests.cluster.proxy import FaultProxy
-from tests.conftest import CLUSTER_ROLE, Objects
+from tests.conftest import CLUSTER_ROLE, Objects, http_get
 from tests.e2e._exporter import deployment, ksm_py, limited_role, proxied_kubeconfig
 from tests.expo import series
 
@@ -58,7 +58,7 @@ def test_resource_removed_from_cluster_role_at_runtime(local_plane: ControlPlane
             return metric_sum(exp.telemetry(), "ksm_py_api_errors_total", resource="configmaps", status="403") >= 1
         wait_for("403 on configmaps counted", forbidden_reported, 30, on_timeout=lambda: exp.proc.tail(20))
         log = exp.proc.tail(200)
-        assert "configmaps: HTTP 403" in log and "check the RBAC rules of this identity" in log, log
+        assert "configmaps: forbidden (HTTP 403" in log and "check the RBAC rules of this identity" in log, log
 
         def others_fine(values: dict[str, float]) -> bool:
             return values.get("configmaps") == 0 and all(v == 1 for r, v in values.items() if r != "configmaps")
@@ -73,6 +73,11 @@ def test_resource_removed_from_cluster_role_at_runtime(local_plane: ControlPlane
         assert series(text, prefix="kube_configmap_info{", where=[("namespace", ns), ("configmap", "before")])
         assert not series(text, prefix="kube_configmap_info{", where=[("namespace", ns), ("configmap", "during")])
         assert exp.readyz() == 200
+        # Named, with the API server's reason, in the /readyz body and in ksm_py_resource_forbidden.
+        body = http_get(f"http://127.0.0.1:{exp.tport}/readyz")[2].decode()
+        assert body.startswith("OK\nforbidden: configmaps: HTTP 403 ") and "cannot list" in body, body
+        assert per_resource(exp.telemetry(), "ksm_py_resource_forbidden") == {
+            r: (1 if r == "configmaps" else 0) for r in RESOURCES.split(",")}
         assert per_resource(exp.telemetry(), "ksm_py_resource_synced") == {r: 1 for r in RESOURCES.split(",")}
         forbidden = metric_sum(exp.telemetry(), "ksm_py_api_errors_total", resource="configmaps", status="403")
 
@@ -81,6 +86,8 @@ def test_resource_removed_from_cluster_role_at_runtime(local_plane: ControlPlane
         recorder = Recorder(exp)
         back = wait_all(exp, "configmaps watched again", lambda v: all(x == 1 for x in v.values()),
                         "ksm_py_watch_connected", BACKOFF_CAP + 15)
+        assert http_get(f"http://127.0.0.1:{exp.tport}/readyz")[2] == b"OK"
+        assert set(per_resource(exp.telemetry(), "ksm_py_resource_forbidden").values()) == {0}
         ground_truth(spawn, kubeconfig, flags, exp, scenario="RBAC: configmaps revoked at runtime",
                      faults=f"configmaps dropped from the ClusterRole + connections cut; {forbidden:.0f} 403s; "
                             f"granted again, watching after {back:.1f}s",

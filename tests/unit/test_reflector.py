@@ -377,3 +377,14 @@ def test_a_quiet_watch_is_given_its_whole_timeout_before_it_counts_as_stalled() 
             # is a stall. Silence before it is an idle resource, not an error.
             assert p["read_timeout"] == p["timeoutSeconds"] + ReflectorSettings().stall_grace
             assert ReflectorSettings().stall_grace >= 10
+
+
+def test_forbidden_is_remembered_with_the_api_servers_reason_and_cleared_once_allowed() -> None:
+    status = json.dumps({"kind": "Status", "code": 403, "message": 'events.events.k8s.io is forbidden: User "x" '
+                         'cannot list resource "events" in API group "events.k8s.io" at the cluster scope'}).encode()
+    source = FakeSource([ApiError(403, "Forbidden", status), page([pod("a", "1")], "2")], [[]])
+    r = reflector(source, RecordingSink())
+    r.run(iterations=1)
+    assert not r.synced and r.forbidden.startswith("403 events.events.k8s.io is forbidden: User")
+    r.run(iterations=1)
+    assert r.synced and r.forbidden == ""
