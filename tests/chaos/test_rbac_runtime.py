@@ -75,7 +75,8 @@ def test_resource_removed_from_cluster_role_at_runtime(local_plane: ControlPlane
         assert exp.readyz() == 200
         # Named, with the API server's reason, in the /readyz body and in ksm_py_resource_forbidden.
         body = http_get(f"http://127.0.0.1:{exp.tport}/readyz")[2].decode()
-        assert body.startswith("OK\nforbidden: configmaps: HTTP 403 ") and "cannot list" in body, body
+        assert body.startswith("OK\nforbidden: configmaps: HTTP 403 configmaps is forbidden: User ") and \
+            "cannot watch resource \"configmaps\"" in body, body
         assert per_resource(exp.telemetry(), "ksm_py_resource_forbidden") == {
             r: (1 if r == "configmaps" else 0) for r in RESOURCES.split(",")}
         assert per_resource(exp.telemetry(), "ksm_py_resource_synced") == {r: 1 for r in RESOURCES.split(",")}
