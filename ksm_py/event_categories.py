@@ -1,8 +1,9 @@
 """Kubernetes event semantics shared by the ``events`` metrics and the StackState bridge:
-the StackState category of an event and how many times it occurred."""
+the StackState category of an event, how many times it occurred and when it was last seen."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, Mapping
 
 from .body import Body
@@ -68,3 +69,35 @@ def count(event: Body) -> int:
     if isinstance(n, int) and not isinstance(n, bool) and n > 0:
         return n
     return 1
+
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_SECOND = datetime.timedelta(seconds=1)
+
+
+def _unix(value: Any) -> int | None:
+    """Whole seconds (floored) of an RFC 3339 time, None when it is missing or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        t = datetime.datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=datetime.UTC)
+    return (t - _EPOCH) // _SECOND
+
+
+def last_seen(event: Body) -> int | None:
+    """When the event last occurred, in whole Unix seconds: the series' last observation, else the
+    old API's lastTimestamp, else the event time, else the old API's firstTimestamp (events
+    written through core/v1 with only firstTimestamp), else the object's creation.  A value that is
+    not a readable time is passed over.  The metrics (kube_event_last_seen_timestamp_seconds) and
+    the bridge (the StackState event's timestamp, its age filter) both use this one answer."""
+    for value in (_map(event.get("series")).get("lastObservedTime"), event.get("deprecatedLastTimestamp"),
+                  event.get("eventTime"), event.get("deprecatedFirstTimestamp"),
+                  _map(event.get("metadata")).get("creationTimestamp")):
+        seconds = _unix(value)
+        if seconds is not None:
+            return seconds
+    return None

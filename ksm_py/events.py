@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .event_categories import category, count
+from .event_categories import category, count, last_seen
 from .exposition import ResourceWriter
 from .extension import ExtraWatch, Host, WSGIApp
 from .families._dsl import NAME, NAMESPACE, Allowlists, Body, Resource, Samples
-from .families._helpers import unix
 from .filters import family_filter
 from .kube.client import ApiResource
 from .metric import ALPHA, COUNTER
@@ -30,17 +29,6 @@ def _map(value: Any) -> Mapping[str, Any]:
 
 def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
-
-
-def last_seen(event: Body) -> int | None:
-    """The last occurrence: the series' last observation, else the old API's lastTimestamp, else the
-    event time, else the first timestamp, else the object's creation."""
-    for value in (_map(event.get("series")).get("lastObservedTime"), event.get("deprecatedLastTimestamp"),
-                  event.get("eventTime"), event.get("deprecatedFirstTimestamp"),
-                  _map(event.get("metadata")).get("creationTimestamp")):
-        if isinstance(value, str) and value:
-            return unix(value)  # whole seconds, like every KSM timestamp
-    return None
 
 
 def _labels(event: Body) -> list[tuple[str, str]]:

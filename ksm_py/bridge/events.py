@@ -10,7 +10,6 @@ keys already queued live in a bounded ``TTLCache``.  ``EventForwarder.flush`` po
 from __future__ import annotations
 
 import collections
-import datetime
 import logging
 import re
 import time
@@ -19,7 +18,7 @@ from typing import Any, Callable, Mapping, Protocol
 from cachetools import TTLCache
 
 from ..body import Body
-from ..event_categories import category, count
+from ..event_categories import category, count, last_seen
 from .stackstate import CLUSTER_TYPE, Urns
 
 logger = logging.getLogger(__name__)
@@ -33,26 +32,6 @@ def _map(value: Any) -> Mapping[str, Any]:
 
 def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
-
-
-def parse_time(value: Any) -> float | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
-def last_seen(obj: Body) -> float | None:
-    """When the event last happened: the series' last observation, else the (deprecated) last
-    timestamp, the event time, the creation time."""
-    for value in (_map(obj.get("series")).get("lastObservedTime"), obj.get("deprecatedLastTimestamp"),
-                  obj.get("eventTime"), _map(obj.get("metadata")).get("creationTimestamp")):
-        ts = parse_time(value)
-        if ts is not None:
-            return ts
-    return None
 
 
 def occurrence(obj: Body) -> str:

@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from ksm_py.event_categories import ACTIVITIES, ALERTS, CHANGES, OTHERS, category, count
-from ksm_py.events import last_seen
+from ksm_py.event_categories import ACTIVITIES, ALERTS, CHANGES, OTHERS, category, count, last_seen
 
 from ._util import render
 
