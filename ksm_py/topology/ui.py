@@ -340,7 +340,7 @@ class DotMissing(RuntimeError):
 class Renderer:
     """``dot -Tsvg``, one run at a time, each DOT source rendered once (an LRU by its digest)."""
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(self, size: int = 16) -> None:
         self.lock = threading.Lock()
         self.cache: OrderedDict[str, str] = OrderedDict()
         self.size = size
@@ -430,7 +430,7 @@ class Explorer:
         body = orjson.dumps(self._build(view, action, root, namespace, depth, limit))
         with self.lock:
             self.answers[key] = body
-            while len(self.answers) > 64:
+            while len(self.answers) > 16:  # each up to ~2 MB at MAX_LIMIT
                 self.answers.popitem(last=False)
         return body
 

@@ -173,6 +173,14 @@ def test_no_secret_data_anywhere_no_disk_writes_no_extra_listeners(objects: Obje
         if status_code == 200:
             outputs["/topology"] = body.decode()
             assert "canary-secret" in outputs["/topology"]
+            # The explorer page's answers too: Graphviz's dot runs here, as uid 65534, traced.
+            for query in ("view=all", f"view=all&namespace={ns}", f"action=config&root=pod/{ns}/canary-pod"):
+                status_code, _, body = http_get(f"http://127.0.0.1:{exp.port}/topology/ui/graph?{query}")
+                assert status_code == 200, (query, body)
+                outputs[f"/topology/ui/graph?{query}"] = body.decode()
+                if "canary" in query:
+                    doc = json.loads(body)
+                    assert doc["svg"] and f"secret/{ns}/canary-secret" in {n["key"] for n in doc["nodes"].values()}
 
         # Nothing listens but the two addresses asked for; no debug endpoints on either port.
         assert sorted(listening_sockets([pid])) == sorted([(pid, "127.0.0.1", exp.port),

@@ -322,6 +322,25 @@ def test_explorer_views_actions_live_updates_and_hostile_names(
     assert page.d.find_element("id", "d-missing").is_displayed()
     page.shot("dangling-configmap")
 
+    # -- Too many components for the limit: counts per type and namespace instead of a drawing.
+    page.open(view="workloads", limit="5")
+
+    def rows() -> list[list[str]]:
+        return list(browser.execute_script(
+            "return Array.from(document.querySelectorAll('#summary tr'))"
+            ".map(tr => Array.from(tr.children).map(td => td.textContent))"))
+    page.wait("collapsed", lambda d: not d and any(r[0] == ns for r in rows()), "workloads ")
+    header, *counted = rows()
+    mine = dict(zip(header, next(r for r in counted if r[0] == ns), strict=True))
+    assert (mine["deployment"], mine["statefulset"], mine["cronjob"]) == ("2", "1", "1")
+    assert int(mine["pod"]) >= 7 and int(mine["replicaset"]) >= 2  # web 3, db 2, legacy, probe; job pods vary
+    assert "too many to draw" in page.text("message")
+    assert {"deployment", "replicaset", "pod"} <= {t.split("\n")[0] for t in browser.execute_script(
+        "return Array.from(document.querySelectorAll('#graph text')).map(t => t.textContent)")}
+    page.shot("view-collapsed-into-counts")
+    page.click(f'#summary tbody tr:nth-child({[r[0] for r in counted].index(ns) + 1})')
+    page.wait("collapsed, one namespace", lambda d: [r[0] for r in rows()[1:]] == [ns], f"workloads {ns}")
+
     # -- The page follows the cluster: a deleted Deployment disappears without a reload.
     page.open(namespace=ns, view="workloads")
     page.wait("legacy drawn", lambda d: page.k("deployment", "legacy") in d, f"workloads {ns}")

@@ -5,7 +5,7 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const DEFAULT = { view: "applications", namespace: "", action: "", root: "", depth: "6" };
+  const DEFAULT = { view: "applications", namespace: "", action: "", root: "", depth: "6", limit: "" };
   const ACTION_TITLES = {
     config: "Show configuration and storage",
     deps: "Show dependencies (deep)",
@@ -40,6 +40,7 @@
   function query() {
     const p = new URLSearchParams({ view: state.view });
     if (state.namespace) p.set("namespace", state.namespace);
+    if (state.limit) p.set("limit", state.limit); // components drawn before the view collapses
     if (state.action) {
       p.set("action", state.action);
       p.set("root", state.root);
@@ -177,6 +178,8 @@
       doc.limit + "): they are counted per type and namespace. Pick a namespace, or a namespace's action, to see " +
       "the components." : "");
 
+    // Counts: the small drawing, then the table right under it.
+    $("graph").classList.toggle("compact", Boolean(doc.summary));
     const svg = placeSvg($("graph"), doc.svg);
     if (svg) {
       for (const [id, info] of Object.entries(doc.nodes)) {
