@@ -1,11 +1,18 @@
-"""Command-line options with kube-state-metrics' flag names and list syntaxes."""
+"""Every option, declared once: the table ``OPTIONS`` drives the command line (argparse), the
+``--config`` file keys, value validation (a bad value names its flag) and the README flag table.
+
+Flag names, ``--config`` keys and list syntaxes are kube-state-metrics v2.20's
+(``pkg/options/options.go``).
+An option's Python type and default live in the ``Options`` dataclass; its row in ``OPTIONS``
+says how it is spelled, parsed, checked and documented.
+"""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import re
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 # Every --resources key of kube-state-metrics v2.20 (32 of them enabled by default).
 KSM_RESOURCES = (
@@ -65,7 +72,10 @@ class Options:
     custom_resource_state_only: bool = False
     continue_without_custom_resource_state_config_file: bool = False
     log_level: str = "info"
+    verbosity: int | None = None
     topology_cluster_name: str = "kubernetes"
+    # Flags accepted for compatibility that ksm-py does not act on (klog's file logging): flag -> value.
+    ignored: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def csv(value: str) -> list[str]:
@@ -75,8 +85,7 @@ def csv(value: str) -> list[str]:
 _ALLOWLIST_ENTRY = re.compile(r"\s*([^=,\[\]\s]+)\s*=\s*\[([^\[\]]*)\]\s*")
 
 
-def parse_allowlist(flag: str, value: str, enabled: Sequence[str]) -> dict[str, tuple[str, ...]]:
-    """``res1=[k1,k2,...],res2=[...]``; ``*`` as resource means every enabled resource."""
+def _allowlist_entries(flag: str, value: str) -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
     pos = 0
     value = value.strip()
@@ -84,30 +93,314 @@ def parse_allowlist(flag: str, value: str, enabled: Sequence[str]) -> dict[str, 
         m = _ALLOWLIST_ENTRY.match(value, pos)
         if not m:
             raise OptionError(f"{flag}: invalid format at {value[pos:]!r}; expected resource=[key,...],...")
-        resource, keys = m.group(1), tuple(k.strip() for k in m.group(2).split(",") if k.strip())
-        for k in keys:
-            if k.count("*") > 1:
-                raise OptionError(f"{flag}: invalid format {k!r}, only one wildcard per label allowed")
-        if resource != "*" and resource not in ALL_RESOURCES:
-            raise OptionError(f"{flag}: unknown resource {resource!r}; available: {', '.join(ALL_RESOURCES)}")
-        out[resource] = keys
+        out[m.group(1)] = tuple(k.strip() for k in m.group(2).split(",") if k.strip())
         pos = m.end()
         if pos < len(value):
             if value[pos] != ",":
                 raise OptionError(f"{flag}: invalid format at {value[pos:]!r}; entries are separated by ','")
             pos += 1
-    if "*" in out:
-        # A '*' resource overrides every other entry (KSM behaviour).
-        return {r: out["*"] for r in enabled}
+    _check_allowlist(flag, out)
     return out
 
 
-def _compile_all(flag: str, patterns: Sequence[str]) -> None:
+def _check_allowlist(flag: str, table: dict[str, tuple[str, ...]]) -> None:
+    for resource, keys in table.items():
+        if resource != "*" and resource not in ALL_RESOURCES:
+            raise OptionError(f"{flag}: unknown resource {resource!r}; available: {', '.join(ALL_RESOURCES)}")
+        for k in keys:
+            if k.count("*") > 1:
+                raise OptionError(f"{flag}: invalid format {k!r}, only one wildcard per label allowed")
+
+
+def _expand_star(table: dict[str, tuple[str, ...]], enabled: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    # A '*' resource overrides every other entry (KSM behaviour).
+    return {r: table["*"] for r in enabled} if "*" in table else table
+
+
+def parse_allowlist(flag: str, value: str, enabled: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """``res1=[k1,k2,...],res2=[...]``; ``*`` as resource means every enabled resource."""
+    return _expand_star(_allowlist_entries(flag, value), enabled)
+
+
+# --- value kinds: how a flag's text and a --config value become an option's value --------------
+
+_GO_BOOL = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
+            "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
+_GO_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_GO_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+
+
+def go_bool(text: str) -> bool:
+    """Go's strconv.ParseBool, which pflag's boolean flags use (``--auth-filter=false``)."""
+    if text not in _GO_BOOL:
+        raise ValueError(f"invalid boolean {text!r} (true or false)")
+    return _GO_BOOL[text]
+
+
+def go_duration(text: str) -> float:
+    """Go's time.ParseDuration (``60s``, ``1m30s``, ``500ms``, ``0``) in seconds."""
+    s = text.strip()
+    sign = -1.0 if s.startswith("-") else 1.0
+    body = s.lstrip("+-")
+    if body == "0":
+        return 0.0
+    pos, total = 0, 0.0
+    while pos < len(body):
+        m = _GO_DURATION_PART.match(body, pos)
+        if not m:
+            break
+        total += float(m.group(1)) * _GO_DURATION_UNITS[m.group(2)]
+        pos = m.end()
+    if not body or pos != len(body):
+        raise ValueError(f"invalid duration {text!r} (Go syntax: 60s, 1m30s, 500ms)")
+    return sign * total
+
+
+def format_go_duration(seconds: float) -> str:
+    """time.Duration.String() for whole seconds, as upstream's --help shows defaults (``1m0s``)."""
+    whole = int(seconds)
+    if whole == 0:
+        return "0s"
+    h, rest = divmod(abs(whole), 3600)
+    m, s = divmod(rest, 60)
+    text = (f"{h}h{m}m{s}s" if h else f"{m}m{s}s" if m else f"{s}s")
+    return ("-" if whole < 0 else "") + text
+
+
+def _go_int(text: str) -> int:
+    try:
+        return int(text.strip(), 0)  # strconv.ParseInt(s, 0, 64): 0x.., 0o.. and underscores too
+    except ValueError:
+        raise ValueError(f"invalid integer {text!r}") from None
+
+
+def _go_float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"invalid number {text!r}") from None
+
+
+def _yaml_str(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _yaml_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _yaml_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _yaml_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _yaml_duration(value: Any) -> float:
+    if not isinstance(value, str):  # yaml.v3 decodes a time.Duration from a string only
+        raise ValueError(f"expected a duration such as 60s, got {value!r}")
+    return go_duration(value)
+
+
+def _yaml_list(value: Any) -> list[str]:
+    return [str(v) for v in value or []]
+
+
+def _yaml_set(value: Any) -> list[str]:
+    # YAML of a Go map[string]struct{}: keys matter; a plain list is accepted too.
+    return sorted(str(k) for k in (value or {}))
+
+
+def _resources(names: list[str]) -> list[str]:
+    unknown = [r for r in names if r not in ALL_RESOURCES]
+    if unknown:
+        raise ValueError(f"unknown resource(s) {', '.join(unknown)}; available: {', '.join(ALL_RESOURCES)}")
+    return sorted(set(names))
+
+
+def _regexes(patterns: list[str]) -> list[str]:
     for p in patterns:
         try:
             re.compile(p)
         except re.error as e:
-            raise OptionError(f"{flag}: invalid regular expression {p!r}: {e}") from None
+            raise ValueError(f"invalid regular expression {p!r}: {e}") from None
+    return patterns
+
+
+def _yaml_allowlist(value: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a mapping of resource to keys, got {value!r}")
+    return {str(r): tuple(str(k) for k in (keys or [])) for r, keys in value.items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """How values of one type are read: from a flag's text and from a ``--config`` YAML value."""
+
+    name: str
+    parse: Callable[[str], Any]
+    from_yaml: Callable[[Any], Any]
+    is_bool: bool = False
+
+
+STR = Kind("string", str, _yaml_str)
+INT = Kind("int", _go_int, _yaml_int)
+FLOAT = Kind("float", _go_float, _yaml_float)
+BOOL = Kind("bool", go_bool, _yaml_bool, is_bool=True)
+DURATION = Kind("duration", go_duration, _yaml_duration)
+LIST = Kind("list", csv, _yaml_list)
+RESOURCE_SET = Kind("list", lambda text: _resources(csv(text)), lambda v: _resources(_yaml_set(v)))
+REGEX_SET = Kind("list", lambda text: _regexes(csv(text)), lambda v: _regexes(_yaml_set(v)))
+# Checked here, '*' expanded to the enabled resources once every source of options is read.
+ALLOWLIST = Kind("allowlist", lambda text: _allowlist_entries("", text), _yaml_allowlist)
+
+
+def _port(value: int) -> str | None:
+    return None if 0 <= value <= 65535 else f"{value} is not a valid port (0-65535)"
+
+
+def _at_least(low: int) -> Callable[[int], str | None]:
+    return lambda value: None if value >= low else f"must be at least {low}, got {value}"
+
+
+def _one_of(*choices: str) -> Callable[[str], str | None]:
+    return lambda value: None if value in choices else f"must be one of {', '.join(choices)}, got {value!r}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """One option: its flag, where its value goes, how it is read, checked and documented."""
+
+    flag: str
+    # Options attribute; "" for a flag accepted for compatibility and not acted on (kept in Options.ignored).
+    attr: str
+    kind: Kind
+    help: str
+    # --config keys (upstream's yaml tags); a later key is a deprecated alias, used when the first is absent.
+    config_keys: tuple[str, ...] = ()
+    check: Callable[[Any], str | None] | None = None
+    aliases: tuple[str, ...] = ()
+    repeatable: bool = False  # values of a repeated flag add up
+    filter: bool = False  # also a flag of `ksm-py render` (chooses what is exposed)
+    shown_default: str | None = None  # the README's default cell when the value itself says little
+    origin: str = "kube-state-metrics"  # or "klog" (upstream's logging flags), "ksm-py"
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+    def default(self) -> Any:
+        if not self.attr:
+            return None
+        field = {f.name: f for f in dataclasses.fields(Options)}[self.attr]
+        if field.default_factory is not dataclasses.MISSING:
+            return field.default_factory()
+        return field.default
+
+    def convert(self, source: str, value: Any, *, from_yaml: bool = False) -> Any:
+        """The value of the flag's text (or a --config value), checked; OptionError names ``source``."""
+        try:
+            result = self.kind.from_yaml(value) if from_yaml else self.kind.parse(value)
+        except OptionError as e:
+            raise OptionError(f"{source}{e}") from None
+        except (TypeError, ValueError) as e:
+            raise OptionError(f"{source}: {e}") from None
+        if self.kind is ALLOWLIST:
+            _check_allowlist(source, result)
+        problem = self.check(result) if self.check else None
+        if problem:
+            raise OptionError(f"{source}: {problem}")
+        return result
+
+
+def _default_resources_text() -> str:
+    left_out = [r for r in ALL_RESOURCES if r not in DEFAULT_RESOURCES]
+    return f"{len(DEFAULT_RESOURCES)} resources: all but " + ", ".join(f"`{r}`" for r in left_out)
+
+
+_AUTO = ("When set, --pod and --pod-namespace are both expected (downward API); the shard is the pod's "
+         "StatefulSet ordinal and the total its replicas, following scaling.")
+
+OPTIONS: tuple[Option, ...] = (
+    Option("--resources", "resources", RESOURCE_SET, "Comma-separated list of resources to be enabled; ksm-py's extensions (events, "
+           "topology) are off unless named, e.g. the defaults plus events,topology.",
+           ("resources",), filter=True, shown_default=_default_resources_text()),
+    Option("--namespaces", "namespaces", LIST, "Comma-separated list of namespaces to be enabled (one list/watch "
+           "and store per namespace for namespaced resources).", ("namespaces",), filter=True, shown_default="all"),
+    Option("--namespaces-denylist", "namespaces_denylist", LIST, "Comma-separated list of namespaces not to be "
+           "enabled (excluded with a field selector).", ("namespaces_denylist",), filter=True),
+    Option("--metric-allowlist", "metric_allowlist", REGEX_SET, "Comma-separated list of metrics to be exposed: "
+           "regular expressions (unanchored) on family names; exclusive with --metric-denylist.",
+           ("metric_allowlist",), repeatable=True, filter=True),
+    Option("--metric-denylist", "metric_denylist", REGEX_SET, "Comma-separated list of metrics not to be enabled: "
+           "regular expressions (unanchored) on family names; exclusive with --metric-allowlist.",
+           ("metric_denylist",), repeatable=True, filter=True),
+    Option("--metric-opt-in-list", "metric_opt_in_list", REGEX_SET, "Comma-separated list of metrics which are "
+           "opt-in and not enabled by default (kube_pod_nodeselectors, kube_persistentvolume_csi_attributes).",
+           ("metric_opt_in_list",), repeatable=True, filter=True),
+    Option("--metric-labels-allowlist", "labels_allowlist", ALLOWLIST, "Kubernetes label keys per resource exposed "
+           "as label_* in the *_labels families, e.g. 'pods=[app,team],namespaces=[*]'; '*' as resource means "
+           "every enabled resource.", ("labels_allow_list",), filter=True),
+    Option("--metric-annotations-allowlist", "annotations_allowlist", ALLOWLIST, "Kubernetes annotation keys per "
+           "resource exposed as annotation_* in the *_annotations families, same grammar as "
+           "--metric-labels-allowlist.", ("annotations_allow_list",), filter=True),
+    Option("--topology-cluster-name", "topology_cluster_name", STR, "Name of the cluster component of the "
+           "topology (kube_topology_component{type=\"cluster\"}).", filter=True, origin="ksm-py"),
+    Option("--kubeconfig", "kubeconfig", STR, "Absolute path to the kubeconfig file (the in-cluster service account "
+           "otherwise; its token is re-read when it rotates).", ("kubeconfig",), shown_default="in-cluster"),
+    Option("--apiserver", "apiserver", STR, "The URL of the apiserver to use as a master.", ("apiserver",)),
+    Option("--host", "host", STR, "Host to expose metrics on.", ("host",)),
+    Option("--port", "port", INT, "Port to expose metrics on.", ("port",), check=_port),
+    Option("--telemetry-host", "telemetry_host", STR, "Host to expose kube-state-metrics self metrics on.",
+           ("telemetry_host",)),
+    Option("--telemetry-port", "telemetry_port", INT, "Port to expose kube-state-metrics self metrics on.",
+           ("telemetry_port",), check=_port),
+    Option("--enable-gzip-encoding", "enable_gzip_encoding", BOOL, "Gzip responses when requested by clients via "
+           "'Accept-Encoding: gzip' header.", ("enable_gzip_encoding",)),
+    Option("--use-apiserver-cache", "use_apiserver_cache", BOOL, "Sets resourceVersion=0 for ListWatch requests, "
+           "using cached resources from the apiserver instead of an etcd quorum read.", ("use_api_server_cache",)),
+    Option("--shard", "shard", INT, "The instances shard nominal (zero indexed) within the total number of shards "
+           "(same object-to-shard hash as upstream).", ("shard",)),
+    Option("--total-shards", "total_shards", INT, "The total number of shards. Sharding is disabled when total "
+           "shards is set to 1.", ("total_shards",), check=_at_least(1)),
+    Option("--pod", "pod", STR, "Name of the pod that contains the kube-state-metrics container (StatefulSet "
+           "auto-sharding). " + _AUTO, ("pod",)),
+    Option("--pod-namespace", "pod_namespace", STR, "Name of the namespace of the pod specified by --pod. " + _AUTO,
+           ("namespace",)),
+    Option("--node", "node", STR, "Name of the node that contains the kube-state-metrics pod (DaemonSet sharding of "
+           "pods by spec.nodeName; needs --resources=pods).", ("node",)),
+    Option("--track-unscheduled-pods", "track_unscheduled_pods", BOOL, "Only pods without a node "
+           "(spec.nodeName=''); use with --resources=pods.", ("track_unscheduled_pods",)),
+    Option("--object-limit", "object_limit", INT, "The total number of objects to list per resource from the API "
+           "Server. (experimental)", ("object_limit",), check=_at_least(0)),
+    Option("--tls-config", "tls_config", STR, "Path to the TLS configuration file: exporter-toolkit web config, TLS "
+           "(tls_server_config) and basic auth (basic_auth_users, bcrypt) for both ports.", ("tls_config",)),
+    Option("--config", "config", STR, "Path to the kube-state-metrics options config YAML file (upstream keys); its "
+           "values override the command line flags."),
+    Option("--custom-resource-state-config", "custom_resource_state_config", STR, "Inline Custom Resource State "
+           "Metrics config YAML (experimental); wins over the file.", ("custom_resource_config",)),
+    Option("--custom-resource-state-config-file", "custom_resource_state_config_file", STR, "Path to a Custom "
+           "Resource State Metrics config file (experimental)",
+           ("custom_resource_state_config_file", "custom_resource_config_file")),
+    Option("--custom-resource-state-only", "custom_resource_state_only", BOOL, "Only provide Custom Resource State "
+           "metrics (experimental): no built-in resource, whatever --resources says.", ("custom_resources_only",)),
+    Option("--continue-without-custom-resource-state-config-file", "continue_without_custom_resource_state_config_file",
+           BOOL, "Continue to run even if the file given by --custom-resource-state-config-file is missing.",
+           ("continue_without_custom_resource_state_config_file",)),
+    Option("--log-level", "log_level", STR, "Log level.", check=_one_of("debug", "info", "warning", "error"),
+           origin="ksm-py"),
+    Option("--v", "verbosity", INT, "klog verbosity: 4 or more logs at debug level, less at info (wins over "
+           "--log-level).", aliases=("-v",), shown_default="", origin="klog"),
+)
+
+BY_CONFIG_KEY: dict[str, Option] = {key: o for o in OPTIONS for key in o.config_keys}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -115,105 +408,66 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def _add(p: argparse.ArgumentParser, option: Option) -> None:
+    default = option.shown_default if option.shown_default is not None else readme_default(option)
+    help_text = option.help + (f" (default: {default.replace('`', '')})" if default else "")
+    kwargs: dict[str, Any] = {"dest": option.dest, "default": None, "help": help_text.replace("%", "%%")}
+    if option.kind.is_bool:
+        kwargs.update(nargs="?", const="true", metavar="true|false")
+    elif option.repeatable:
+        kwargs.update(action="append")
+    p.add_argument(option.flag, *option.aliases, **kwargs)
+
+
 def build_parser(prog: str = "ksm-py") -> argparse.ArgumentParser:
     p = _Parser(prog=prog, description="kube-state-metrics, in Python: metrics about the state of Kubernetes objects.")
-    add_filter_flags(p)
-    p.add_argument("--kubeconfig", default="", help="Absolute path to the kubeconfig file.")
-    p.add_argument("--apiserver", default="", help="The URL of the apiserver to use as a master.")
-    p.add_argument("--host", default="::", help="Host to expose metrics on.")
-    p.add_argument("--port", type=int, default=8080, help="Port to expose metrics on.")
-    p.add_argument("--telemetry-host", default="::", help="Host to expose kube-state-metrics self metrics on.")
-    p.add_argument("--telemetry-port", type=int, default=8081, help="Port to expose kube-state-metrics self metrics on.")
-    p.add_argument("--enable-gzip-encoding", action="store_true",
-                   help="Gzip responses when requested by clients via 'Accept-Encoding: gzip' header.")
-    p.add_argument("--use-apiserver-cache", action="store_true",
-                   help="Sets resourceVersion=0 for ListWatch requests, using cached resources from the apiserver instead of an etcd quorum read.")
-    p.add_argument("--shard", type=int, default=0, help="The instances shard nominal (zero indexed) within the total number of shards.")
-    p.add_argument("--total-shards", type=int, default=1, help="The total number of shards.")
-    p.add_argument("--pod", default="", help="Name of the pod that contains the kube-state-metrics container (auto-sharding).")
-    p.add_argument("--pod-namespace", default="", help="Name of the namespace of the pod specified by --pod (auto-sharding).")
-    p.add_argument("--node", default="", help="Name of the node that contains the kube-state-metrics pod (DaemonSet sharding of pods).")
-    p.add_argument("--track-unscheduled-pods", action="store_true", help="Only pods without a node (spec.nodeName=''); use with --resources=pods.")
-    p.add_argument("--object-limit", type=int, default=0, help="The total number of objects to list per resource from the API Server. (experimental)")
-    p.add_argument("--tls-config", default="", help="Path to the TLS configuration file (exporter-toolkit web config: TLS and basic auth).")
-    p.add_argument("--config", default="", help="Path to the kube-state-metrics options config YAML file; its values override the command line flags.")
-    p.add_argument("--custom-resource-state-config", default="", help="Inline Custom Resource State Metrics config YAML (experimental)")
-    p.add_argument("--custom-resource-state-config-file", default="", help="Path to a Custom Resource State Metrics config file (experimental)")
-    p.add_argument("--custom-resource-state-only", action="store_true", help="Only provide Custom Resource State metrics (experimental)")
-    p.add_argument("--continue-without-custom-resource-state-config-file", action="store_true",
-                   help="Continue to run even if the file given by --custom-resource-state-config-file is missing.")
-    p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"), help="Log level.")
-    p.add_argument("-v", "--v", type=int, default=None, help="klog-style verbosity; >= 4 means debug.")
+    for option in OPTIONS:
+        _add(p, option)
     return p
 
 
 def add_filter_flags(p: argparse.ArgumentParser) -> None:
     """The flags that choose what is exposed (shared by the server and ``render``)."""
-    p.add_argument("--resources", default="", help="Comma-separated list of Resources to be enabled. Defaults to " + ",".join(DEFAULT_RESOURCES))
-    p.add_argument("--namespaces", default="", help="Comma-separated list of namespaces to be enabled. Defaults to all.")
-    p.add_argument("--namespaces-denylist", default="", help="Comma-separated list of namespaces not to be enabled.")
-    p.add_argument("--metric-allowlist", action="append", default=[], help="Comma-separated list of metrics to be exposed (regular expressions).")
-    p.add_argument("--metric-denylist", action="append", default=[], help="Comma-separated list of metrics not to be enabled (regular expressions).")
-    p.add_argument("--metric-opt-in-list", action="append", default=[], help="Comma-separated list of metrics which are opt-in and not enabled by default.")
-    p.add_argument("--metric-labels-allowlist", default="", help="Comma-separated list of additional Kubernetes label keys per resource, e.g. 'pods=[app,team],namespaces=[*]'.")
-    p.add_argument("--metric-annotations-allowlist", default="", help="Comma-separated list of Kubernetes annotation keys per resource, e.g. 'pods=[kubernetes.io/created-by]'.")
-    p.add_argument("--topology-cluster-name", default="kubernetes",
-                   help="Name of the cluster component of the topology (kube_topology_component{type=\"cluster\"}).")
+    for option in OPTIONS:
+        if option.filter:
+            _add(p, option)
 
 
 def options_from_args(args: argparse.Namespace) -> Options:
-    """Validate parsed flags into Options; raise OptionError naming the bad flag."""
+    """Validate parsed flags (and the --config file they name) into Options; raise OptionError naming the bad flag."""
     o = Options()
-    if args.resources.strip():
-        o.resources = sorted(set(csv(args.resources)))
-        unknown = [r for r in o.resources if r not in ALL_RESOURCES]
-        if unknown:
-            raise OptionError(f"--resources: unknown resource(s) {', '.join(unknown)}; available: {', '.join(ALL_RESOURCES)}")
-    else:
-        o.resources = sorted(DEFAULT_RESOURCES)
-    o.namespaces = csv(args.namespaces)
-    o.namespaces_denylist = csv(args.namespaces_denylist)
-    o.metric_allowlist = [x for v in args.metric_allowlist for x in csv(v)]
-    o.metric_denylist = [x for v in args.metric_denylist for x in csv(v)]
-    o.metric_opt_in_list = [x for v in args.metric_opt_in_list for x in csv(v)]
+    for option in OPTIONS:
+        raw = getattr(args, option.dest, None)
+        if raw is None:
+            continue
+        if not option.attr:
+            o.ignored[option.flag] = raw
+            option.convert(option.flag, raw)
+            continue
+        if option.repeatable:
+            value: Any = [x for text in raw for x in option.convert(option.flag, text)]
+        elif option.kind is RESOURCE_SET and not raw.strip():
+            continue  # an empty --resources is the default set
+        else:
+            value = option.convert(option.flag, raw)
+        setattr(o, option.attr, value)
     if o.metric_allowlist and o.metric_denylist:
         raise OptionError("--metric-allowlist: cannot be combined with --metric-denylist (they are mutually exclusive)")
-    _compile_all("--metric-allowlist", o.metric_allowlist)
-    _compile_all("--metric-denylist", o.metric_denylist)
-    _compile_all("--metric-opt-in-list", o.metric_opt_in_list)
-    o.labels_allowlist = parse_allowlist("--metric-labels-allowlist", args.metric_labels_allowlist, o.resources)
-    o.annotations_allowlist = parse_allowlist("--metric-annotations-allowlist", args.metric_annotations_allowlist, o.resources)
-    for name in ("kubeconfig", "apiserver", "host", "telemetry_host", "enable_gzip_encoding", "use_apiserver_cache"):
-        if hasattr(args, name):
-            setattr(o, name, getattr(args, name))
-    for flag, attr in (("--port", "port"), ("--telemetry-port", "telemetry_port")):
-        if hasattr(args, attr):
-            value = getattr(args, attr)
-            if not 0 <= value <= 65535:
-                raise OptionError(f"{flag}: {value} is not a valid port (0-65535)")
-            setattr(o, attr, value)
-    for name in ("pod", "pod_namespace", "node", "track_unscheduled_pods", "object_limit", "tls_config", "config",
-                 "custom_resource_state_config", "custom_resource_state_config_file", "custom_resource_state_only",
-                 "continue_without_custom_resource_state_config_file", "topology_cluster_name"):
-        if hasattr(args, name):
-            setattr(o, name, getattr(args, name))
-    if hasattr(args, "total_shards"):
-        o.shard, o.total_shards = args.shard, args.total_shards
-    if getattr(args, "v", None) is not None:
-        o.log_level = "debug" if args.v >= 4 else "info"
-    elif hasattr(args, "log_level"):
-        o.log_level = args.log_level
     if o.config:
         apply_config_file(o, o.config)
+    if o.verbosity is not None:
+        o.log_level = "debug" if o.verbosity >= 4 else "info"
     if o.custom_resource_state_only:
         o.resources = []  # upstream: only Custom Resource State metrics, whatever --resources says
+    o.resources = sorted(o.resources)
+    o.labels_allowlist = _expand_star(o.labels_allowlist, o.resources)
+    o.annotations_allowlist = _expand_star(o.annotations_allowlist, o.resources)
     validate(o)
     return o
 
 
 def validate(o: Options) -> None:
-    if o.total_shards < 1:
-        raise OptionError(f"--total-shards: must be at least 1, got {o.total_shards}")
+    """What no single value can say: combinations of options."""
     if not 0 <= o.shard < o.total_shards:
         raise OptionError(f"--shard: must be in [0, --total-shards), got {o.shard} of {o.total_shards}")
     if bool(o.pod) != bool(o.pod_namespace):
@@ -223,32 +477,8 @@ def validate(o: Options) -> None:
     if (o.node or o.track_unscheduled_pods) and o.resources != ["pods"]:
         flag = "--node" if o.node else "--track-unscheduled-pods"
         raise OptionError(f"{flag}: only the pods resource can be sharded by node; use --resources=pods")
-    if o.object_limit < 0:
-        raise OptionError(f"--object-limit: must be >= 0, got {o.object_limit}")
     if o.metric_allowlist and o.metric_denylist:
         raise OptionError("--metric-allowlist: cannot be combined with --metric-denylist (they are mutually exclusive)")
-
-
-# --config keys (kube-state-metrics' yaml tags) -> (Options attribute, kind)
-_CONFIG_KEYS: dict[str, tuple[str, str]] = {
-    "apiserver": ("apiserver", "str"), "kubeconfig": ("kubeconfig", "str"), "host": ("host", "str"),
-    "port": ("port", "int"), "telemetry_host": ("telemetry_host", "str"), "telemetry_port": ("telemetry_port", "int"),
-    "resources": ("resources", "set"), "namespaces": ("namespaces", "list"),
-    "namespaces_denylist": ("namespaces_denylist", "list"), "metric_allowlist": ("metric_allowlist", "set"),
-    "metric_denylist": ("metric_denylist", "set"), "metric_opt_in_list": ("metric_opt_in_list", "set"),
-    "labels_allow_list": ("labels_allowlist", "allow"), "annotations_allow_list": ("annotations_allowlist", "allow"),
-    "shard": ("shard", "int"), "total_shards": ("total_shards", "int"), "pod": ("pod", "str"),
-    "namespace": ("pod_namespace", "str"), "node": ("node", "str"),
-    "track_unscheduled_pods": ("track_unscheduled_pods", "bool"), "object_limit": ("object_limit", "int"),
-    "tls_config": ("tls_config", "str"), "enable_gzip_encoding": ("enable_gzip_encoding", "bool"),
-    "use_api_server_cache": ("use_apiserver_cache", "bool"),
-    "custom_resource_config": ("custom_resource_state_config", "str"),
-    "custom_resource_state_config_file": ("custom_resource_state_config_file", "str"),
-    "custom_resource_config_file": ("custom_resource_state_config_file", "str"),
-    "custom_resources_only": ("custom_resource_state_only", "bool"),
-    "continue_without_custom_resource_state_config_file": ("continue_without_custom_resource_state_config_file",
-                                                           "bool"),
-}
 
 
 def apply_config_file(o: Options, path: str) -> None:
@@ -264,45 +494,59 @@ def apply_config_file(o: Options, path: str) -> None:
         raise OptionError(f"--config: {path} is not valid YAML: {e}") from None
     if not isinstance(doc, dict):
         raise OptionError(f"--config: {path} must hold a mapping of options")
-    unknown = sorted(set(doc) - set(_CONFIG_KEYS))
+    unknown = sorted(str(k) for k in set(doc) - set(BY_CONFIG_KEY))
     if unknown:
         raise OptionError(f"--config: unknown key(s) {', '.join(unknown)} in {path}")
     for key, value in doc.items():
-        attr, kind = _CONFIG_KEYS[key]
-        try:
-            setattr(o, attr, _convert(kind, value))
-        except (TypeError, ValueError) as e:
-            raise OptionError(f"--config: bad value for {key} in {path}: {e}") from None
-    unknown_resources = [r for r in o.resources if r not in ALL_RESOURCES]
-    if unknown_resources:
-        raise OptionError(f"--config: unknown resource(s) {', '.join(unknown_resources)} in {path}")
-    o.resources = sorted(set(o.resources))
-    for attr in ("labels_allowlist", "annotations_allowlist"):
-        table = getattr(o, attr)
-        for resource, keys in table.items():
-            if resource != "*" and resource not in ALL_RESOURCES:
-                raise OptionError(f"--config: unknown resource {resource!r} in {attr}")
-            if any(k.count("*") > 1 for k in keys):
-                raise OptionError(f"--config: invalid format in {attr}, only one wildcard per label allowed")
-        if "*" in table:
-            setattr(o, attr, {r: table["*"] for r in o.resources})
+        option = BY_CONFIG_KEY[key]
+        if key != option.config_keys[0] and option.config_keys[0] in doc:
+            continue  # a deprecated alias, overridden by the current key
+        setattr(o, option.attr, option.convert(f"--config: bad value for {key} in {path}", value, from_yaml=True))
 
 
-def _convert(kind: str, value: Any) -> Any:
-    if kind == "str":
-        return "" if value is None else str(value)
-    if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"expected an integer, got {value!r}")
-        return value
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise ValueError(f"expected true or false, got {value!r}")
-        return value
-    if kind == "list":
-        return [str(v) for v in value or []]
-    if kind == "set":  # YAML of a Go map[string]struct{}: keys matter; a plain list is accepted too
-        return sorted(str(k) for k in (value or {}))
-    if kind == "allow":
-        return {str(r): tuple(str(k) for k in (keys or [])) for r, keys in (value or {}).items()}
-    raise AssertionError(kind)
+# --- the README's flag table ----------------------------------------------------------------------
+
+def readme_default(option: Option) -> str:
+    if option.shown_default is not None:
+        return option.shown_default
+    value = option.default()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if option.kind is DURATION:
+        return f"`{format_go_duration(value)}`"
+    if value in ("", [], {}, None):
+        return ""
+    return f"`{value}`"
+
+
+def render_markdown() -> str:
+    """The README's flag table: every flag, its --config key, default and meaning."""
+    out = ["| flag | `--config` key | default | meaning |", "|---|---|---|---|"]
+    for option in OPTIONS:
+        flags = " / ".join(f"`{f}`" for f in (option.flag, *option.aliases))
+        keys = ", ".join(f"`{k}`" for k in option.config_keys)
+        text = option.help.replace("|", "\\|")
+        if option.origin == "ksm-py":
+            text += " (ksm-py only)"
+        out.append(f"| {flags} | {keys} | {readme_default(option)} | {text} |")
+    return "\n".join(out) + "\n"
+
+
+BEGIN, END = "<!-- flags:begin -->", "<!-- flags:end -->"
+
+
+def readme_section(text: str) -> str:
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    return text[start:end].strip("\n") + "\n"
+
+
+def update_readme(path: str) -> bool:
+    """Rewrite the generated flag table of ``path``; True when it changed."""
+    with open(path) as f:
+        text = f.read()
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    new = text[:start] + "\n" + render_markdown() + text[end:]
+    if new != text:
+        with open(path, "w") as f:
+            f.write(new)
+    return new != text
