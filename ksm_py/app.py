@@ -11,16 +11,15 @@ from typing import Any, Iterable
 
 import gevent
 import orjson
-from gevent.pywsgi import WSGIServer
 
-from . import probes
+from . import probes, runtime
 from .body import Body
 from .builder import compile_resources
 from .extension import Extension, WSGIApp
 from .kube.client import ApiResource, KubeClient
 from .kube.reflector import Reflector, ReflectorSettings
 from .options import Options
-from .server import MainApp, TelemetryApp
+from .server import BoundedWSGIServer, MainApp, TelemetryApp, Timeouts
 from .sharding import ShardState
 from .sinks import Collect
 from .store import CompiledResource
@@ -209,6 +208,16 @@ class _StatefulSetWatch:
             self._apply(obj)
 
 
+def _auth_cache_knobs() -> dict[str, float]:
+    """Hidden, test-only: shorter --auth-filter decision caches (tests/e2e/test_auth_filter.py)."""
+    knobs = {}
+    for env, name in (("KSM_PY_AUTH_ALLOW_TTL", "allow_ttl"), ("KSM_PY_AUTH_DENY_TTL", "deny_ttl"),
+                      ("KSM_PY_AUTH_TOKEN_TTL", "token_ttl")):
+        if os.environ.get(env):
+            knobs[name] = max(0.1, float(os.environ[env]))
+    return knobs
+
+
 def _listen_address(host: str, port: int) -> tuple[str, int]:
     return (host.strip("[]"), port)
 
@@ -233,6 +242,10 @@ def run(options: Options, extensions: Iterable[Extension] = ()) -> int:
     except ValueError:
         git_version = "?"
     logger.info("connected to the API server at %s (Kubernetes %s)", client.host, git_version)
+    for flag, value in options.ignored.items():
+        logger.info("%s=%s: accepted for compatibility with kube-state-metrics; no effect in ksm-py", flag, value)
+    if options.auto_gomemlimit:
+        logger.info("%s", runtime.auto_memory_limit(options.auto_gomemlimit_ratio))
     exporter = Exporter(options, client, extensions=extensions)
     exporter.start_reflectors()
     if options.pod:
@@ -244,12 +257,25 @@ def run(options: Options, extensions: Iterable[Extension] = ()) -> int:
     ssl_args: dict[str, Any] = {"ssl_context": web.ssl_context} if web and web.ssl_context else {}
     main_app: WSGIApp = exporter.main_app()
     telemetry_app: WSGIApp = exporter.telemetry_app()
+    if options.auth_filter:
+        from .authfilter import AuthFilter
+
+        auth = AuthFilter(client, **_auth_cache_knobs())
+        # As upstream: /metrics of both ports (and ksm-py's extension routes, /topology: cluster data too);
+        # the probes and landing pages stay open.
+        main_app = auth.wrap(main_app, {"/metrics", *(path for ext in exporter.extensions for path in ext.routes())})
+        telemetry_app = auth.wrap(telemetry_app, {"/metrics"})
     if web:
         main_app, telemetry_app = web.wrap(main_app), web.wrap(telemetry_app)
     http_log = logging.getLogger("ksm_py.http")
-    main = WSGIServer(_listen_address(options.host, options.port), main_app, log=None, error_log=http_log, **ssl_args)
-    telemetry = WSGIServer(_listen_address(options.telemetry_host, options.telemetry_port), telemetry_app, log=None,
-                           error_log=http_log, **ssl_args)
+    # Upstream bounds only its main port with these flags (the telemetry port has a fixed 5 s header
+    # timeout); both ports take them here, so no client can pin a response on either.
+    timeouts = Timeouts(read=options.server_read_timeout, read_header=options.server_read_header_timeout,
+                        write=options.server_write_timeout, idle=options.server_idle_timeout)
+    main = BoundedWSGIServer(_listen_address(options.host, options.port), main_app, log=None, error_log=http_log,
+                             timeouts=timeouts, **ssl_args)
+    telemetry = BoundedWSGIServer(_listen_address(options.telemetry_host, options.telemetry_port), telemetry_app,
+                                  log=None, error_log=http_log, timeouts=timeouts, **ssl_args)
     try:
         main.start()
         telemetry.start()

@@ -2,7 +2,7 @@
 ``--config`` file keys, value validation (a bad value names its flag) and the README flag table.
 
 Flag names, ``--config`` keys and list syntaxes are kube-state-metrics v2.20's
-(``pkg/options/options.go``).
+(``pkg/options/options.go``), plus klog's logging flags, which upstream's command line accepts too.
 An option's Python type and default live in the ``Options`` dataclass; its row in ``OPTIONS``
 says how it is spelled, parsed, checked and documented.
 """
@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import re
 from typing import Any, Callable, Sequence
+
+from .gocompat.times import parse_duration
 
 # Every --resources key of kube-state-metrics v2.20 (32 of them enabled by default).
 KSM_RESOURCES = (
@@ -56,6 +59,12 @@ class Options:
     port: int = 8080
     telemetry_host: str = "::"
     telemetry_port: int = 8081
+    # Seconds; zero or less is no limit (Go's http.Server fields of the same names).
+    server_read_timeout: float = 60.0
+    server_read_header_timeout: float = 5.0
+    server_write_timeout: float = 60.0
+    server_idle_timeout: float = 300.0
+    auth_filter: bool = False
     enable_gzip_encoding: bool = False
     use_apiserver_cache: bool = False
     shard: int = 0
@@ -67,10 +76,13 @@ class Options:
     object_limit: int = 0
     tls_config: str = ""
     config: str = ""
+    continue_without_config: bool = False
     custom_resource_state_config: str = ""
     custom_resource_state_config_file: str = ""
     custom_resource_state_only: bool = False
     continue_without_custom_resource_state_config_file: bool = False
+    auto_gomemlimit: bool = False
+    auto_gomemlimit_ratio: float = 0.9
     log_level: str = "info"
     verbosity: int | None = None
     topology_cluster_name: str = "kubernetes"
@@ -126,8 +138,6 @@ def parse_allowlist(flag: str, value: str, enabled: Sequence[str]) -> dict[str, 
 
 _GO_BOOL = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
             "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
-_GO_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-_GO_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 
 
 def go_bool(text: str) -> bool:
@@ -139,21 +149,10 @@ def go_bool(text: str) -> bool:
 
 def go_duration(text: str) -> float:
     """Go's time.ParseDuration (``60s``, ``1m30s``, ``500ms``, ``0``) in seconds."""
-    s = text.strip()
-    sign = -1.0 if s.startswith("-") else 1.0
-    body = s.lstrip("+-")
-    if body == "0":
-        return 0.0
-    pos, total = 0, 0.0
-    while pos < len(body):
-        m = _GO_DURATION_PART.match(body, pos)
-        if not m:
-            break
-        total += float(m.group(1)) * _GO_DURATION_UNITS[m.group(2)]
-        pos = m.end()
-    if not body or pos != len(body):
-        raise ValueError(f"invalid duration {text!r} (Go syntax: 60s, 1m30s, 500ms)")
-    return sign * total
+    try:
+        return parse_duration(text.strip()) / 1e9
+    except ValueError:
+        raise ValueError(f"invalid duration {text!r} (Go syntax: 60s, 1m30s, 500ms)") from None
 
 
 def format_go_duration(seconds: float) -> str:
@@ -328,6 +327,7 @@ def _default_resources_text() -> str:
 _AUTO = ("When set, --pod and --pod-namespace are both expected (downward API); the shard is the pod's "
          "StatefulSet ordinal and the total its replicas, following scaling.")
 
+_LOG_IGNORED = "klog flag, accepted; no effect: ksm-py always logs to standard error"
 OPTIONS: tuple[Option, ...] = (
     Option("--resources", "resources", RESOURCE_SET, "Comma-separated list of resources to be enabled; ksm-py's extensions (events, "
            "topology) are off unless named, e.g. the defaults plus events,topology.",
@@ -362,6 +362,18 @@ OPTIONS: tuple[Option, ...] = (
            ("telemetry_host",)),
     Option("--telemetry-port", "telemetry_port", INT, "Port to expose kube-state-metrics self metrics on.",
            ("telemetry_port",), check=_port),
+    Option("--server-read-timeout", "server_read_timeout", DURATION, "The maximum duration for reading the entire "
+           "request, including the body (both ports; 0: none).", ("server_read_timeout",)),
+    Option("--server-read-header-timeout", "server_read_header_timeout", DURATION, "The maximum duration for "
+           "reading the header of requests (both ports; 0: the read timeout).", ("server_read_header_timeout",)),
+    Option("--server-write-timeout", "server_write_timeout", DURATION, "The maximum duration from the end of the "
+           "request header to the end of the response (both ports; 0: none): a client that does not read has its "
+           "connection closed and its response freed.", ("server_write_timeout",)),
+    Option("--server-idle-timeout", "server_idle_timeout", DURATION, "The maximum time to wait for the next "
+           "request on a keep-alive connection (both ports; 0: the read timeout).", ("server_idle_timeout",)),
+    Option("--auth-filter", "auth_filter", BOOL, "Require a bearer token on /metrics of both ports (and on "
+           "/topology): authenticated with a TokenReview, authorized with a SubjectAccessReview (get on the "
+           "path); needs RBAC to create both (deploy/components/auth-filter).", ("auth_filter",)),
     Option("--enable-gzip-encoding", "enable_gzip_encoding", BOOL, "Gzip responses when requested by clients via "
            "'Accept-Encoding: gzip' header.", ("enable_gzip_encoding",)),
     Option("--use-apiserver-cache", "use_apiserver_cache", BOOL, "Sets resourceVersion=0 for ListWatch requests, "
@@ -384,6 +396,9 @@ OPTIONS: tuple[Option, ...] = (
            "(tls_server_config) and basic auth (basic_auth_users, bcrypt) for both ports.", ("tls_config",)),
     Option("--config", "config", STR, "Path to the kube-state-metrics options config YAML file (upstream keys); its "
            "values override the command line flags."),
+    Option("--continue-without-config", "continue_without_config", BOOL, "Start even when the --config file is "
+           "missing or unreadable (logged; the command line applies). Invalid YAML still stops the start-up.",
+           ("continue_without_config",)),
     Option("--custom-resource-state-config", "custom_resource_state_config", STR, "Inline Custom Resource State "
            "Metrics config YAML (experimental); wins over the file.", ("custom_resource_config",)),
     Option("--custom-resource-state-config-file", "custom_resource_state_config_file", STR, "Path to a Custom "
@@ -394,10 +409,22 @@ OPTIONS: tuple[Option, ...] = (
     Option("--continue-without-custom-resource-state-config-file", "continue_without_custom_resource_state_config_file",
            BOOL, "Continue to run even if the file given by --custom-resource-state-config-file is missing.",
            ("continue_without_custom_resource_state_config_file",)),
+    Option("--auto-gomemlimit", "auto_gomemlimit", BOOL, "Upstream sets Go's GOMEMLIMIT from the container's "
+           "memory limit. ksm-py has no Go runtime: it reads the cgroup (or system) memory limit and logs the "
+           "soft limit it would be; nothing else changes. (experimental)", ("auto-gomemlimit",)),
+    Option("--auto-gomemlimit-ratio", "auto_gomemlimit_ratio", FLOAT, "The ratio of reserved GOMEMLIMIT memory to "
+           "the detected maximum container or system memory, in (0, 1]; checked with --auto-gomemlimit. "
+           "(experimental)", ("auto-gomemlimit-ratio",)),
     Option("--log-level", "log_level", STR, "Log level.", check=_one_of("debug", "info", "warning", "error"),
            origin="ksm-py"),
     Option("--v", "verbosity", INT, "klog verbosity: 4 or more logs at debug level, less at info (wins over "
            "--log-level).", aliases=("-v",), shown_default="", origin="klog"),
+    *(Option(f"--{name}", "", kind, _LOG_IGNORED, shown_default=shown, origin="klog") for name, kind, shown in (
+        ("vmodule", STR, ""), ("logtostderr", BOOL, "true"), ("alsologtostderr", BOOL, "false"),
+        ("alsologtostderrthreshold", STR, ""), ("stderrthreshold", STR, "INFO"),
+        ("legacy_stderr_threshold_behavior", BOOL, "false"), ("log_dir", STR, ""), ("log_file", STR, ""),
+        ("log_file_max_size", INT, "1800"), ("add_dir_header", BOOL, "false"), ("skip_headers", BOOL, "false"),
+        ("skip_log_headers", BOOL, "false"), ("one_output", BOOL, "false"), ("log_backtrace_at", STR, ""))),
 )
 
 BY_CONFIG_KEY: dict[str, Option] = {key: o for o in OPTIONS for key in o.config_keys}
@@ -479,6 +506,9 @@ def validate(o: Options) -> None:
         raise OptionError(f"{flag}: only the pods resource can be sharded by node; use --resources=pods")
     if o.metric_allowlist and o.metric_denylist:
         raise OptionError("--metric-allowlist: cannot be combined with --metric-denylist (they are mutually exclusive)")
+    # Upstream checks the ratio where it is used: when --auto-gomemlimit is on.
+    if o.auto_gomemlimit and not 0 < o.auto_gomemlimit_ratio <= 1:
+        raise OptionError(f"--auto-gomemlimit-ratio: must be greater than 0 and at most 1, got {o.auto_gomemlimit_ratio}")
 
 
 def apply_config_file(o: Options, path: str) -> None:
@@ -489,6 +519,10 @@ def apply_config_file(o: Options, path: str) -> None:
         with open(path) as f:
             doc = yaml.safe_load(f) or {}
     except OSError as e:
+        if o.continue_without_config:
+            logging.getLogger(__name__).error("--config: cannot read %s: %s; continuing without it "
+                                              "(--continue-without-config)", path, e.strerror)
+            return
         raise OptionError(f"--config: cannot read {path}: {e.strerror}") from None
     except yaml.YAMLError as e:
         raise OptionError(f"--config: {path} is not valid YAML: {e}") from None

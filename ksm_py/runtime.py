@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import os
 
 # Net allocations of container objects between two young-generation collections: above what a
 # few LIST pages in flight hold, so pages die by reference counting before any collection.
@@ -47,3 +48,32 @@ def fix_malloc_thresholds(mmap_threshold: int = MMAP_THRESHOLD, trim_threshold: 
     except (OSError, AttributeError):
         return False
     return bool(mallopt(_M_MMAP_THRESHOLD, mmap_threshold)) and bool(mallopt(_M_TRIM_THRESHOLD, trim_threshold))
+
+
+def memory_limit() -> tuple[int, str] | None:
+    """The memory the process may use and where that figure comes from: the cgroup's limit (v2,
+    then v1) or, without one, the system's memory (what upstream's automemlimit reads)."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        # "max" (v2) or a page-rounded 2^63 (v1) means no limit.
+        if text.isdigit() and int(text) < 1 << 62:
+            return int(text), "cgroup"
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"), "system"
+    except (ValueError, OSError):
+        return None
+
+
+def auto_memory_limit(ratio: float) -> str:
+    """``--auto-gomemlimit``: upstream sets Go's soft memory limit to ``ratio`` x the container's
+    limit. CPython has no such limit to set, so nothing changes; the figure is reported."""
+    found = memory_limit()
+    if found is None:
+        return "--auto-gomemlimit: no memory limit found; no Go runtime here, nothing to set"
+    limit, source = found
+    return (f"--auto-gomemlimit: {source} memory limit {limit} bytes x {ratio:g} = {int(limit * ratio)} bytes; "
+            "GOMEMLIMIT has no equivalent in CPython, nothing is changed")

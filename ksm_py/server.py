@@ -1,11 +1,16 @@
-"""WSGI apps for the main port (/metrics, /healthz, /livez, /) and the telemetry port."""
+"""WSGI apps for the main port (/metrics, /healthz, /livez, /) and the telemetry port, and the
+HTTP server both run on: gevent's, bounded by the ``--server-*-timeout`` flags."""
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import time
 from typing import Any, Callable, Iterable, Iterator, Sequence
 from urllib.parse import parse_qs
 
+import gevent
+from gevent.pywsgi import WSGIHandler, WSGIServer
 from prometheus_client import exposition as prom_exposition
 
 from .exposition import ResourceWriter, iter_exposition, iter_gzip, negotiate, select, wants_gzip
@@ -132,3 +137,120 @@ class TelemetryApp:
         if path == "/":
             return _plain(start_response, "200 OK", TELEMETRY_LANDING, "text/html; charset=utf-8")
         return _plain(start_response, "404 Not Found", b"404 page not found")
+
+
+# --- the HTTP servers of both ports: Go's http.Server timeouts for gevent's pywsgi -----------------
+
+@dataclasses.dataclass(frozen=True)
+class Timeouts:
+    """``--server-*-timeout`` in seconds; zero or less is no limit, as for Go's http.Server."""
+
+    read: float = 60.0
+    read_header: float = 5.0
+    write: float = 60.0
+    idle: float = 300.0
+
+    def header(self) -> float | None:
+        """The request line and headers must arrive within this (Go: ReadHeaderTimeout, else ReadTimeout)."""
+        limits = [t for t in (self.read_header, self.read) if t > 0]
+        return min(limits) if limits else None
+
+    def keep_alive(self) -> float | None:
+        """How long a kept-alive connection waits for the next request (Go: IdleTimeout, else ReadTimeout)."""
+        for t in (self.idle, self.read):
+            if t > 0:
+                return t
+        return None
+
+
+def _timed_out(what: str) -> OSError:
+    return OSError(errno.ETIMEDOUT, f"{what} timeout")
+
+
+class BoundedHandler(WSGIHandler):
+    """pywsgi's request handler with deadlines: a client that sends its request slowly, stays idle
+    or does not read its response has its connection closed, and the response it pinned (the
+    generator and the piece in flight) is freed, instead of holding them forever."""
+
+    # A write past the deadline ends the connection as quietly as a peer that went away.
+    ignored_socket_errors = (*WSGIHandler.ignored_socket_errors, errno.ETIMEDOUT)
+    server: BoundedWSGIServer
+
+    def __init__(self, sock: Any, address: Any, server: Any, rfile: Any = None) -> None:
+        super().__init__(sock, address, server, rfile)
+        self._requests = 0
+        self._header_timer: gevent.Timeout | None = None
+        self._write_deadline: float | None = None
+
+    def read_requestline(self) -> str:
+        timeouts = self.server.timeouts
+        self._write_deadline = None
+        if self._requests:
+            # Keep-alive: wait for the next request's first byte, then its header deadline starts.
+            self.socket.settimeout(timeouts.keep_alive())
+            self.rfile.peek(1)
+        self._requests += 1
+        header = timeouts.header()
+        self.socket.settimeout(header)
+        if header is not None:
+            self._header_timer = gevent.Timeout.start_new(header, _timed_out("request header"))
+        line: str = super().read_requestline()
+        return line
+
+    def read_request(self, raw_requestline: str) -> bool:
+        try:
+            ok: bool = super().read_request(raw_requestline)
+        finally:
+            self._cancel_header_timer()
+        write = self.server.timeouts.write
+        # Go starts the write deadline once the request header is read.
+        self._write_deadline = time.monotonic() + write if write > 0 else None
+        self.socket.settimeout(write if write > 0 else None)
+        return ok
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.close()
+            self._header_timer = None
+
+    def handle_one_request(self) -> Any:
+        try:
+            return super().handle_one_request()
+        except OSError as e:  # the keep-alive wait ran out (raised by peek)
+            if e.errno == errno.ETIMEDOUT or isinstance(e, TimeoutError):
+                return None
+            raise
+        finally:
+            self._cancel_header_timer()
+
+    def _handle_client_error(self, ex: BaseException) -> Any:
+        if isinstance(ex, OSError) and (ex.errno == errno.ETIMEDOUT or isinstance(ex, TimeoutError)):
+            return None  # a request that did not arrive in time: close without an answer, as Go does
+        return super()._handle_client_error(ex)
+
+    def _sendall(self, data: bytes) -> None:
+        if self._write_deadline is not None:
+            remaining = self._write_deadline - time.monotonic()
+            if remaining <= 0:
+                raise _timed_out("response write")
+            self.socket.settimeout(remaining)
+        try:
+            super()._sendall(data)
+        except TimeoutError:
+            raise _timed_out("response write") from None
+
+
+class BoundedWSGIServer(WSGIServer):
+    """gevent's WSGI server with ``Timeouts`` on every connection, the TLS handshake included."""
+
+    handler_class = BoundedHandler
+
+    def __init__(self, *args: Any, timeouts: Timeouts = Timeouts(), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.timeouts = timeouts
+
+    def wrap_socket_and_handle(self, client_socket: Any, address: Any) -> Any:
+        # A client that opens a TLS connection and never completes the handshake is bounded like
+        # one that never sends its request header.
+        client_socket.settimeout(self.timeouts.header())
+        return super().wrap_socket_and_handle(client_socket, address)

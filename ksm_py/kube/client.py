@@ -14,6 +14,7 @@ import socket
 from typing import Any, Iterator
 from urllib.parse import urlencode
 
+import orjson
 import urllib3
 
 from .. import __version__
@@ -152,6 +153,16 @@ class KubeClient:
     def get(self, path: str, params: dict[str, Any] | None = None, *, accept: str = ACCEPT_JSON,
             timeout: float = 60) -> bytes:
         resp = self.pool.request("GET", self._url(path, params), headers=self._headers(accept),
+                                 timeout=urllib3.Timeout(connect=10, read=timeout), preload_content=True)
+        if resp.status >= 300:
+            raise ApiError(resp.status, resp.reason or "", resp.data)
+        return bytes(resp.data)
+
+    def create_review(self, path: str, review: dict[str, Any], *, timeout: float = 10) -> bytes:
+        """POST a review (TokenReview, SubjectAccessReview: ``--auth-filter``) and return the answer.
+        Reviews are the only objects ksm-py creates; they are answered, never stored."""
+        headers = {**self._headers(ACCEPT_JSON), "Content-Type": "application/json"}
+        resp = self.pool.request("POST", self._url(path, None), body=orjson.dumps(review), headers=headers,
                                  timeout=urllib3.Timeout(connect=10, read=timeout), preload_content=True)
         if resp.status >= 300:
             raise ApiError(resp.status, resp.reason or "", resp.data)

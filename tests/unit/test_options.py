@@ -149,3 +149,44 @@ def test_help_lists_every_flag() -> None:
     text = build_parser().format_help()
     for option in OPTIONS:
         assert option.flag in text
+
+
+def test_klog_flags_are_accepted_and_recorded() -> None:
+    o = options_from_args(build_parser().parse_args(["--logtostderr", "--v=2", "--log_file=/x.log",
+                                                     "--stderrthreshold=ERROR", "-v", "5"]))
+    assert o.ignored == {"--logtostderr": "true", "--log_file": "/x.log", "--stderrthreshold": "ERROR"}
+    assert o.log_level == "debug"  # the last -v wins, as with pflag
+    with pytest.raises(OptionError, match="^--log_file_max_size: invalid integer"):
+        options_from_args(build_parser().parse_args(["--log_file_max_size=big"]))
+
+
+def test_continue_without_config(tmp_path: Path) -> None:
+    missing = str(tmp_path / "absent.yaml")
+    with pytest.raises(OptionError, match="^--config: cannot read"):
+        options_from_args(build_parser().parse_args([f"--config={missing}"]))
+    o = options_from_args(build_parser().parse_args([f"--config={missing}", "--continue-without-config",
+                                                     "--port=9000"]))
+    assert o.port == 9000  # the command line applies
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("port: [\n")
+    with pytest.raises(OptionError, match="is not valid YAML"):
+        options_from_args(build_parser().parse_args([f"--config={bad}", "--continue-without-config"]))
+
+
+def test_auto_gomemlimit_ratio_is_checked_when_used() -> None:
+    parse = build_parser().parse_args
+    assert options_from_args(parse(["--auto-gomemlimit-ratio=2"])).auto_gomemlimit_ratio == 2
+    for bad in ("0", "1.5", "-0.1"):
+        with pytest.raises(OptionError, match="^--auto-gomemlimit-ratio: must be greater than 0"):
+            options_from_args(parse(["--auto-gomemlimit", f"--auto-gomemlimit-ratio={bad}"]))
+    o = options_from_args(parse(["--auto-gomemlimit", "--auto-gomemlimit-ratio=1"]))
+    assert (o.auto_gomemlimit, o.auto_gomemlimit_ratio) == (True, 1.0)
+
+
+def test_server_timeouts_take_go_durations() -> None:
+    o = options_from_args(build_parser().parse_args(["--server-write-timeout=90s", "--server-idle-timeout=0",
+                                                     "--server-read-header-timeout=1m30s"]))
+    assert (o.server_write_timeout, o.server_idle_timeout, o.server_read_header_timeout) == (90, 0, 90)
+    assert (o.server_read_timeout) == 60
+    with pytest.raises(OptionError, match="^--server-write-timeout: invalid duration '60'"):
+        options_from_args(build_parser().parse_args(["--server-write-timeout=60"]))
