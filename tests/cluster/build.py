@@ -205,6 +205,35 @@ def _build_kustomize(c: Component, log: Path) -> None:
     _build_wrapped(c, log, "sigs.k8s.io/kustomize/kustomize/v5")
 
 
+KSM_MODULE = "k8s.io/kube-state-metrics/v2"
+# What upstream's e2e binary reads relative to its working directory (tests/e2e: ../../docs,
+# ../../internal/store), the objects tests/e2e.sh creates, and the example manifests.
+KSM_E2E_TREE = ("docs", "internal/store", "tests/e2e", "tests/manifests", "examples/standard")
+
+
+def _build_ksm_e2e(c: Component, log: Path) -> None:
+    """Upstream's own e2e suite (``go test -c`` of tests/e2e in the module) and the files it reads."""
+    src = _module_dir(f"{c.name}-{c.version}")
+    env = {**os.environ, **GO_ENV}
+    out = subprocess.run(["go", "mod", "download", "-json", f"{KSM_MODULE}@{c.version}"],
+                         cwd=src, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        log.write_text(out.stdout + out.stderr)
+        raise BuildError(f"cannot download {KSM_MODULE}@{c.version}: {out.stdout}{out.stderr}")
+    module = Path(json.loads(out.stdout)["Dir"])
+    c.bin_dir.mkdir(parents=True, exist_ok=True)
+    # In the module itself (its go.sum covers the tests' dependencies); read-only: nothing is written there.
+    _go(["test", "-c", "-o", str(c.binary()), "./tests/e2e"], cwd=module, label=c.name, log=log,
+        extra_env={"GOFLAGS": "-mod=readonly"})
+    tree = c.home / "module"
+    if tree.exists():
+        shutil.rmtree(tree)
+    for sub in KSM_E2E_TREE:
+        shutil.copytree(module / sub, tree / sub)
+    for path in [tree, *tree.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)  # the module cache's copies are read-only
+
+
 PROMETHEUS_MODULE = "github.com/prometheus/prometheus"
 
 
@@ -311,7 +340,9 @@ KUSTOMIZE = Component("kustomize", versions.KUSTOMIZE, ("kustomize",), _build_ku
 PROMETHEUS = Component("prometheus", versions.PROMETHEUS, ("prometheus",), _build_prometheus)
 TELEGRAF = Component("telegraf", versions.TELEGRAF, ("telegraf",), _build_telegraf)
 PROMCHECK = Component("promcheck", _promcheck_version(), ("promcheck",), _build_promcheck)
-COMPONENTS = (ETCD, KWOK, KSM, KUSTOMIZE, PROMETHEUS, PROMCHECK, TELEGRAF, KUBERNETES)
+KSM_E2E = Component("kube-state-metrics-e2e", versions.KUBE_STATE_METRICS, ("e2e.test",), _build_ksm_e2e,
+                    extra_files=("module/tests/e2e/main_test.go", "module/examples/standard/deployment.yaml"))
+COMPONENTS = (ETCD, KWOK, KSM, KUSTOMIZE, PROMETHEUS, PROMCHECK, TELEGRAF, KUBERNETES, KSM_E2E)
 # What ControlPlane.start() needs; the others are tools the tests run.
 CONTROL_PLANE = (ETCD, KWOK, KUBERNETES)
 

@@ -1,0 +1,235 @@
+"""kube-state-metrics' own e2e suite and example manifests, from the v2.20.0 module, against ksm-py.
+
+1. Upstream's suite (``tests/e2e/main_test.go``, built with ``go test -c`` into the cache) runs
+   against upstream and ksm-py started as upstream's ``tests/e2e.sh`` starts them (the
+   ``examples/standard`` Deployment: no arguments, its ClusterRole) after the objects of
+   ``tests/manifests`` are created: ksm-py fails nothing upstream passes, and in
+   ``TestDocumentation`` its only extra findings are the extension families, which its own
+   ``docs/metrics/extensions`` document in upstream's table format.
+2. Upstream's ``examples/standard`` applied as is, with only the binary swapped for ksm-py: there is
+   no kubelet here, so ksm-py runs as a process with the token of the manifests' ServiceAccount, and
+   the Deployment's readiness probe is evaluated against it. Ready, the same series as upstream,
+   ``TestDocumentation`` and ``TestKubeStateMetricsErrorMetrics`` as upstream.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+
+from tests.cluster import build
+from tests.cluster.controlplane import service_account_kubeconfig, wait_for
+from tests.conftest import ROOT, WITH_EXTENSIONS, Process, free_port, http_get, ksm_py_argv, wait_http_ok
+from tests.e2e.test_parity import differences
+
+pytestmark = pytest.mark.e2e
+
+SUITE = ("TestIsHealthz", "TestLintMetrics", "TestDocumentation", "TestKubeStateMetricsErrorMetrics",
+         "TestDefaultCollectorMetricsAvailable")
+EXTENSION_FAMILY = re.compile(r"^Metric kube_(topology|event)_[a-z_]+ not found in documentation\.$")
+
+
+def module() -> Path:
+    if not build.KSM_E2E.is_built():
+        pytest.fail("upstream's e2e suite is not built: python -m tests.cluster build")
+    return build.KSM_E2E.home / "module"
+
+
+def docs_with_extensions(tmp_path: Path) -> Path:
+    """Upstream's tree with ksm-py's docs/metrics/extensions added to its docs/metrics."""
+    tree = tmp_path / "module-with-extensions"
+    shutil.copytree(module(), tree)
+    shutil.copytree(ROOT / "docs" / "metrics" / "extensions", tree / "docs" / "metrics" / "extensions")
+    return tree
+
+
+class Exporter:
+    def __init__(self, spawn: Callable[..., Process], argv: list[str], kubeconfig: Path, args: list[str],
+                 name: str) -> None:
+        self.name = name
+        self.port, self.tport = free_port(), free_port()
+        self.proc = spawn([*argv, *args, f"--kubeconfig={kubeconfig}", "--host=127.0.0.1", f"--port={self.port}",
+                           "--telemetry-host=127.0.0.1", f"--telemetry-port={self.tport}"], name=name)
+        wait_http_ok(f"http://127.0.0.1:{self.port}/healthz", timeout=90, proc=self.proc)
+
+    def metrics(self) -> str:
+        status, _, body = http_get(f"http://127.0.0.1:{self.port}/metrics", timeout=60)
+        assert status == 200, f"{self.name}: HTTP {status}"
+        return body.decode()
+
+    def get(self, port_name: str, path: str) -> tuple[int, bytes]:
+        port = {"http-metrics": self.port, "telemetry": self.tport}[port_name]
+        status, _, body = http_get(f"http://127.0.0.1:{port}{path}")
+        return status, body
+
+
+def run_suite(exp: Exporter, tree: Path, tests: tuple[str, ...] = SUITE) -> dict[str, tuple[bool, list[str]]]:
+    """{test: (passed, its t.Error messages)}, from ``-test.v`` output."""
+    out = subprocess.run([str(build.KSM_E2E.binary()), f"-test.run=^({'|'.join(tests)})$", "-test.v",
+                          f"--ksm-http-metrics-url=http://127.0.0.1:{exp.port}",
+                          f"--ksm-telemetry-url=http://127.0.0.1:{exp.tport}"],
+                         cwd=tree / "tests" / "e2e", capture_output=True, text=True, timeout=180)
+    results: dict[str, tuple[bool, list[str]]] = {}
+    current, messages = "", []
+    for line in out.stdout.splitlines():
+        if m := re.match(r"=== RUN\s+(\S+)", line):
+            current, messages = m.group(1), []
+        elif m := re.match(r"\s+main_test\.go:\d+: (.*)", line):
+            messages.append(m.group(1))
+        elif m := re.match(r"--- (PASS|FAIL): (\S+)", line):
+            results[m.group(2)] = (m.group(1) == "PASS", messages if m.group(2) == current else [])
+    missing = [t for t in tests if t not in results]
+    assert not missing, f"{exp.name}: no result for {missing}:\n{out.stdout[-3000:]}\n{out.stderr[-2000:]}"
+    return results
+
+
+def table(rows: dict[str, dict[str, tuple[bool, list[str]]]]) -> str:
+    names = list(rows)
+    lines = ["| test | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for test in SUITE:
+        cells = []
+        for n in names:
+            ok, msgs = rows[n][test]
+            cells.append("pass" if ok else f"fail: {'; '.join(msgs)[:160]}")
+        lines.append(f"| {test} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def docs(path: Path) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(path.read_text()) if d]
+
+
+@pytest.fixture
+def standard(cluster: Any, tmp_path: Path) -> Any:
+    """Upstream's examples/standard applied (the Deployment is read, not run: no kubelet here);
+    a kubeconfig with the token its ServiceAccount's pod would mount."""
+    applied = []
+    example = module() / "examples" / "standard"
+    for name in ("service-account.yaml", "cluster-role.yaml", "cluster-role-binding.yaml", "service.yaml"):
+        for doc in docs(example / name):
+            cluster.rest.apply(doc)
+            applied.append(doc)
+    (deployment,) = docs(example / "deployment.yaml")
+    sa = deployment["spec"]["template"]["spec"]["serviceAccountName"]
+    namespace = deployment["metadata"]["namespace"]
+    kubeconfig = service_account_kubeconfig(cluster.rest, cluster.admin_kubeconfig, name=sa, namespace=namespace,
+                                            path=tmp_path / "standard.kubeconfig")
+    yield deployment, kubeconfig
+    for doc in reversed(applied):
+        with contextlib.suppress(Exception):
+            cluster.rest.delete(doc)
+
+
+def suite_settled(exp: Exporter, tree: Path, upstream_passes: set[str] | None = None,
+                  timeout: float = 90) -> dict[str, tuple[bool, list[str]]]:
+    """Run the suite until it passes what it should (objects just created take a moment to show)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        results = run_suite(exp, tree)
+        wanted = upstream_passes if upstream_passes is not None else {"TestDefaultCollectorMetricsAvailable"}
+        if all(results[t][0] for t in wanted) or time.monotonic() > deadline:
+            return results
+        time.sleep(5)
+
+
+def test_upstream_e2e_suite_ksm_py_fails_nothing_upstream_passes(cluster: Any, dyn: Any, standard: Any, spawn: Any,
+                                                                  tmp_path: Path) -> None:
+    deployment, kubeconfig = standard
+    args = list(deployment["spec"]["template"]["spec"]["containers"][0].get("args") or [])
+    created = []
+    # The objects tests/e2e.sh creates (`kubectl create -f tests/manifests/`), one of each resource.
+    for path in sorted((module() / "tests" / "manifests").glob("*.yaml")):
+        for doc in docs(path):
+            api = dyn.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
+            namespace = (doc["metadata"].get("namespace") or "default") if api.namespaced else None
+            api.server_side_apply(body=doc, namespace=namespace, field_manager="ksm-py-tests", force_conflicts=True)
+            created.append((api, doc["metadata"]["name"], namespace))
+    try:
+        theirs = Exporter(spawn, [str(build.KSM.binary())], kubeconfig, args, "kube-state-metrics")
+        ours = Exporter(spawn, ksm_py_argv(), kubeconfig, args, "ksm-py")
+        extended = Exporter(spawn, ksm_py_argv(), kubeconfig, [WITH_EXTENSIONS], "ksm-py-extensions")
+        tree = module()
+        up = suite_settled(theirs, tree)
+        passes = {t for t, (ok, _) in up.items() if ok}
+        mine = suite_settled(ours, tree, passes)
+        print("\nupstream's e2e suite (v2.20.0), as tests/e2e.sh runs it:\n" + table(
+            {"kube-state-metrics": up, "ksm-py": mine}))
+        for test in passes:
+            assert mine[test][0], f"ksm-py fails {test}, which upstream passes: {mine[test][1][:20]}"
+        # Where upstream fails (documentation gaps of upstream's own), ksm-py finds nothing more.
+        for test, (ok, msgs) in mine.items():
+            if not ok:
+                assert set(msgs) <= set(up[test][1]), (test, sorted(set(msgs) - set(up[test][1]))[:20])
+
+        # With topology and events on (and the RBAC they need missing from upstream's role for
+        # events), the only extra documentation findings are the extension families ...
+        wait_for("ksm-py with extensions ready", lambda: extended.get("telemetry", "/readyz")[0] == 200, 90)
+        wait_for("topology rendered", lambda: "kube_topology_component{" in extended.metrics(), 60)
+        documentation = run_suite(extended, tree, ("TestDocumentation",))["TestDocumentation"]
+        extra = set(documentation[1]) - set(up["TestDocumentation"][1])
+        assert extra and all(EXTENSION_FAMILY.match(m) for m in extra), sorted(extra)
+        # ... which ksm-py documents in upstream's format: with its docs added, none is left.
+        documented = run_suite(extended, docs_with_extensions(tmp_path), ("TestDocumentation",))
+        assert set(documented["TestDocumentation"][1]) <= set(up["TestDocumentation"][1]), documented
+    finally:
+        for api, name, namespace in reversed(created):
+            with contextlib.suppress(Exception):
+                api.delete(name=name, namespace=namespace)
+
+
+def test_examples_standard_with_ksm_py_as_the_binary(standard: Any, spawn: Any) -> None:
+    deployment, kubeconfig = standard
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    args = list(container.get("args") or [])
+    assert args == [], "upstream's example runs the binary without arguments"
+    ours = Exporter(spawn, ksm_py_argv(), kubeconfig, args, "ksm-py")
+    theirs = Exporter(spawn, [str(build.KSM.binary())], kubeconfig, args, "kube-state-metrics")
+
+    # The Deployment's own probes, evaluated as the kubelet would (path on the named container port).
+    ready, live = container["readinessProbe"]["httpGet"], container["livenessProbe"]["httpGet"]
+    wait_for(f"readiness probe {ready['path']} on {ready['port']}",
+             lambda: ours.get(ready["port"], ready["path"])[0] == 200, 90)
+    status, body = ours.get(ready["port"], ready["path"])
+    print(f"\nksm-py {ready['path']} on port {ready['port']}: HTTP {status}\n{body.decode()}")
+    assert (status, body) == (200, b"OK"), "upstream's RBAC covers all of ksm-py's defaults: nothing to report"
+    assert ours.get(live["port"], live["path"])[0] == 200
+
+    # The same series as upstream, scraped back to back until they settle.
+    deadline = time.monotonic() + 120
+    while True:
+        a, b = theirs.metrics(), ours.metrics()
+        diff = differences(a, b)
+        if not diff:
+            break
+        assert time.monotonic() < deadline, f"{len(diff)} differences:\n" + "\n".join(diff[:60])
+        time.sleep(2)
+    count = sum(1 for line in b.splitlines() if line and not line.startswith("#"))
+    print(f"series: {count} in each, identical (families {b.count('# TYPE ')})")
+
+    tree = module()
+    up = run_suite(theirs, tree, ("TestDocumentation", "TestKubeStateMetricsErrorMetrics"))
+    mine = run_suite(ours, tree, ("TestDocumentation", "TestKubeStateMetricsErrorMetrics"))
+    print(f"upstream: { {t: r[0] for t, r in up.items()} }, ksm-py: { {t: r[0] for t, r in mine.items()} }")
+    assert mine["TestKubeStateMetricsErrorMetrics"] == (True, [])
+    assert mine["TestDocumentation"][0] or set(mine["TestDocumentation"][1]) <= set(up["TestDocumentation"][1])
+    assert mine["TestDocumentation"][0] == up["TestDocumentation"][0]
+
+    # An extension named explicitly under upstream's role (no events.k8s.io rule): Ready all the
+    # same, and the body says what is forbidden and why.
+    events = Exporter(spawn, ksm_py_argv(), kubeconfig, [WITH_EXTENSIONS], "ksm-py-events")
+    wait_for("ksm-py with events forbidden ready", lambda: events.get(ready["port"], ready["path"])[0] == 200, 90)
+
+    def body_names_events() -> bytes:
+        got = events.get(ready["port"], ready["path"])[1]
+        return got if b"forbidden: events" in got else b""
+    body = wait_for("/readyz naming events", body_names_events, 30)
+    print(f"ksm-py {WITH_EXTENSIONS[:40]}...,events,topology under upstream's role: {ready['path']}:\n{body.decode()}")
+    assert body.startswith(b"OK\nforbidden: events: HTTP 403 ") and b"cannot list resource" in body
