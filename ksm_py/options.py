@@ -372,7 +372,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("--server-idle-timeout", "server_idle_timeout", DURATION, "The maximum time to wait for the next "
            "request on a keep-alive connection (both ports; 0: the read timeout).", ("server_idle_timeout",)),
     Option("--auth-filter", "auth_filter", BOOL, "Require a bearer token on /metrics of both ports (and on "
-           "/topology): authenticated with a TokenReview, authorized with a SubjectAccessReview (get on the "
+           "/topology and the explorer's /topology/ui...): authenticated with a TokenReview, authorized with a SubjectAccessReview (get on the "
            "path); needs RBAC to create both (deploy/components/auth-filter).", ("auth_filter",)),
     Option("--enable-gzip-encoding", "enable_gzip_encoding", BOOL, "Gzip responses when requested by clients via "
            "'Accept-Encoding: gzip' header.", ("enable_gzip_encoding",)),

@@ -135,10 +135,17 @@ def test_revoked_binding_is_refused_once_the_cached_decision_expires(cluster: An
     rb = binding("ksm-py-e2e-revoked", "revoked-scraper", "default")
     cluster.rest.apply(rb)
     try:
-        exp = ksm_py(spawn, exporter_kubeconfig, "--auth-filter", "--resources=configmaps",
+        exp = ksm_py(spawn, exporter_kubeconfig, "--auth-filter", "--resources=configmaps,topology",
                      env={"KSM_PY_AUTH_ALLOW_TTL": str(ttl), "KSM_PY_AUTH_DENY_TTL": str(ttl)})
         scraper = token(cluster, "revoked-scraper", "default")
         poll("scraper allowed", lambda: get(exp.port, scraper)[0] == 200, exp.proc)
+        # ksm-py's own routes are guarded too, each path asked for by itself: the upstream
+        # metrics-reader role grants /metrics only.
+        for path in ("/topology", "/topology/ui", "/topology/ui/graph"):
+            assert get(exp.port, None, path)[:3:2] == (401, b"Unauthorized\n"), path
+            status, _, body = get(exp.port, scraper, path)
+            assert (status, body) == (403, b"Authorization denied for user "
+                                           b"system:serviceaccount:default:revoked-scraper\n"), path
         cluster.rest.delete(rb)
         revoked = time.monotonic()
         poll("scraper refused after the binding is deleted", lambda: get(exp.port, scraper)[0] == 403, exp.proc,

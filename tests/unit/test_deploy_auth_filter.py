@@ -46,7 +46,7 @@ def test_overlay_adds_the_flag_and_only_the_review_rights() -> None:
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": pod["serviceAccountName"],
                                     "namespace": workload["metadata"]["namespace"]}]
     assert added[("ClusterRole", "kube-state-metrics-metrics-reader")]["rules"] == [
-        {"nonResourceURLs": ["/metrics", "/topology"], "verbs": ["get"]}]
+        {"nonResourceURLs": ["/metrics", "/topology", "/topology/*"], "verbs": ["get"]}]
     # Everything else is the base, unchanged but for the flag.
     container(workload)["args"].remove("--auth-filter")
     rest = [d for d in filtered if (d["kind"], d["metadata"]["name"]) not in added]
