@@ -273,9 +273,14 @@ def in_ns(results: list[dict[str, Any]], ns: str) -> list[dict[str, str]]:
     return [r["metric"] for r in results if r["metric"].get("namespace") == ns]
 
 
-def alert_exprs() -> dict[str, str]:
-    doc = yaml.safe_load((PROM / "rules.yml").read_text())
-    return {r["alert"]: r["expr"] for g in doc["groups"] for r in g["rules"] if "alert" in r}
+def alert_exprs(files: tuple[str, ...] = ("rules.yml",)) -> dict[str, str]:
+    docs = [yaml.safe_load((PROM / f).read_text()) for f in files]
+    return {r["alert"]: r["expr"] for doc in docs for g in doc["groups"] for r in g["rules"] if "alert" in r}
+
+
+def rule_files() -> tuple[str, ...]:
+    """What deploy/prometheus/prometheus.yml loads."""
+    return tuple(yaml.safe_load((PROM / "prometheus.yml").read_text())["rule_files"])
 
 
 def stuck_pods(s: Stack) -> set[str]:
@@ -449,7 +454,16 @@ def test_alerts_are_pending_in_prometheus(stack: Stack) -> None:
         pytest.fail(f"missing: {want - pending()}")
     groups = stack.prom.api("rules")["groups"]
     assert all(r["health"] == "ok" for g in groups for r in g["rules"]), groups
-    assert {r["name"] for g in groups for r in g["rules"] if r["type"] == "alerting"} == set(alert_exprs())
+    # prometheus.yml loads both rule files: the topology group is there and evaluated too.
+    assert rule_files() == ("rules.yml", "topology-rules.yml")
+    assert {r["name"] for g in groups for r in g["rules"] if r["type"] == "alerting"} == set(alert_exprs(rule_files()))
+    topology = [g for g in groups if g["name"] == "ksm-py.topology"]
+    assert topology and topology[0]["file"].endswith("topology-rules.yml"), [g["name"] for g in groups]
+    assert {r["name"] for r in topology[0]["rules"]} >= {"kube_topology_relation:dangling",
+                                                         "KubeTopologyDanglingReference"}
+    eventually("the topology group evaluated", lambda: [
+        g for g in stack.prom.api("rules")["groups"]
+        if g["name"] == "ksm-py.topology" and not g["lastEvaluation"].startswith("0001-")])
 
 
 def test_recording_rules(stack: Stack) -> None:

@@ -127,7 +127,9 @@ def test_scrape_config_is_the_seed_job() -> None:
     kubernetes_sd_configs; tests/e2e/test_prometheus.py runs a real Prometheus with this job.)
     """
     cfg = yaml.safe_load(CONFIG.read_text())
-    assert cfg["rule_files"] == [RULES.name]
+    # Both shipped rule files, each of them checked and unit-tested (tests/topology/test_rules.py).
+    assert cfg["rule_files"] == [RULES.name, "topology-rules.yml"]
+    assert all((PROM / f).is_file() for f in cfg["rule_files"])
     (job,) = cfg["scrape_configs"]
     assert job["job_name"] == "kube-state-metrics"
     assert job["kubernetes_sd_configs"] == [{"role": "endpoints"}]
