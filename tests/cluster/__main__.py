@@ -39,7 +39,7 @@ def main(argv: list[str]) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build the pinned binaries into the cache (idempotent)")
     b.add_argument("--only", default="", help="comma-separated components: " +
-                   ",".join(c.name for c in build.COMPONENTS))
+                   ",".join(c.name for c in build.COMPONENTS + build.ON_DEMAND))
     up = sub.add_parser("up", help="start etcd, kube-apiserver, controller-manager, scheduler, kwok")
     up.add_argument("--nodes", type=int, default=3)
     up.add_argument("--scale", action="store_true", help="lift the apiserver's request limits")

@@ -234,6 +234,65 @@ def _build_ksm_e2e(c: Component, log: Path) -> None:
         path.chmod(0o755 if path.is_dir() else 0o644)  # the module cache's copies are read-only
 
 
+def _build_helm(c: Component, log: Path) -> None:
+    # Stamps the version as helm's Makefile does for a release tag (`helm version` reports it).
+    _build_wrapped(c, log, "helm.sh/helm/v4/cmd/helm",
+                   f"-s -w -X helm.sh/helm/v4/internal/version.version={c.version} "
+                   "-X helm.sh/helm/v4/internal/version.metadata= -X helm.sh/helm/v4/internal/version.gitTreeState=clean")
+
+
+DEBIAN_MIRROR = os.environ.get("KSM_PY_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+
+
+def _run_streamed(argv: list[str], *, label: str, log: Path, env: dict[str, str] | None = None) -> None:
+    """Run a command into ``log``, printing its line count at most every 15 s."""
+    started = last_report = time.monotonic()
+    lines = 0
+    with log.open("a") as out:
+        out.write(f"$ {' '.join(argv)}\n")
+        out.flush()
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env={**os.environ, **(env or {})})
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            out.write(line)
+            lines += 1
+            now = time.monotonic()
+            if now - last_report >= 15:
+                last_report = now
+                print(f"  [{label}] {lines} lines, {now - started:4.0f}s: {line.strip()[:80]}", flush=True)
+        rc = proc.wait()
+    if rc != 0:
+        tail = "".join(log.read_text().splitlines(keepends=True)[-25:])
+        raise BuildError(f"`{argv[0]}` failed for {label} (exit {rc}); log {log}\n{tail}")
+
+
+def _build_image_base(c: Component, log: Path) -> None:
+    """The stand-in for python:3.11-slim: a debootstrap of Debian with python3 and pip, as a tarball.
+
+    Made like the official image where the Dockerfile relies on it: ``python``/``pip`` on PATH and pip
+    allowed to install into the system interpreter (Debian marks it externally managed, PEP 668).
+    """
+    if os.geteuid() != 0 or shutil.which("debootstrap") is None:
+        raise BuildError("the image base is made with debootstrap as root: apt-get install debootstrap "
+                         "(.ci/run does) and run as root")
+    rootfs = c.home / "rootfs"
+    shutil.rmtree(rootfs, ignore_errors=True)
+    _run_streamed(["debootstrap", "--variant=minbase", "--include=python3,python3-pip,ca-certificates",
+                   versions.IMAGE_BASE_SUITE, str(rootfs), DEBIAN_MIRROR], label=c.name, log=log)
+    (rootfs / "usr/lib/python3.11/EXTERNALLY-MANAGED").unlink(missing_ok=True)
+    for link, target in (("usr/bin/python", "python3"), ("usr/bin/pip", "pip3")):
+        (rootfs / link).unlink(missing_ok=True)
+        (rootfs / link).symlink_to(target)
+    # What the slim image leaves out too: package caches and lists, documentation.
+    for d in ("var/cache/apt", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/info"):
+        shutil.rmtree(rootfs / d, ignore_errors=True)
+        (rootfs / d).mkdir(parents=True)
+    _run_streamed(["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(c.home / "rootfs.tar"), "."],
+                  label=f"{c.name} tar", log=log)
+    shutil.rmtree(rootfs)
+
+
 PROMETHEUS_MODULE = "github.com/prometheus/prometheus"
 
 
@@ -342,7 +401,12 @@ TELEGRAF = Component("telegraf", versions.TELEGRAF, ("telegraf",), _build_telegr
 PROMCHECK = Component("promcheck", _promcheck_version(), ("promcheck",), _build_promcheck)
 KSM_E2E = Component("kube-state-metrics-e2e", versions.KUBE_STATE_METRICS, ("e2e.test",), _build_ksm_e2e,
                     extra_files=("module/tests/e2e/main_test.go", "module/examples/standard/deployment.yaml"))
-COMPONENTS = (ETCD, KWOK, KSM, KUSTOMIZE, PROMETHEUS, PROMCHECK, TELEGRAF, KUBERNETES, KSM_E2E)
+HELM = Component("helm", versions.HELM, ("helm",), _build_helm)
+COMPONENTS = (ETCD, KWOK, KSM, KUSTOMIZE, HELM, PROMETHEUS, PROMCHECK, TELEGRAF, KUBERNETES, KSM_E2E)
+# Built on demand by the image test (tests/cluster/image.py) or with --only: it needs root and debootstrap.
+IMAGE_BASE = Component("image-base", f"{versions.IMAGE_BASE_SUITE}-{versions.IMAGE_BASE_DATE}", (),
+                       _build_image_base, extra_files=("rootfs.tar",))
+ON_DEMAND = (IMAGE_BASE,)
 # What ControlPlane.start() needs; the others are tools the tests run.
 CONTROL_PLANE = (ETCD, KWOK, KUBERNETES)
 
@@ -352,24 +416,29 @@ def build(only: list[str] | None = None) -> None:
     if shutil.which("go") is None:
         raise BuildError("the `go` command is not on PATH; it is needed to build the control plane")
     total = time.monotonic()
-    for c in COMPONENTS:
-        if only and c.name not in only:
+    for c in COMPONENTS + ON_DEMAND:
+        if (only and c.name not in only) or (not only and c in ON_DEMAND):
             continue
-        if c.is_built():
-            print(f"[{c.name} {c.version}] cached in {c.home}", flush=True)
-            continue
-        print(f"[{c.name} {c.version}] building into {c.home} ...", flush=True)
-        started = time.monotonic()
-        c.home.mkdir(parents=True, exist_ok=True)
-        log = c.home / "build.log"
-        log.write_text("")
-        try:
-            c.recipe(c, log)
-        except BuildError as e:
-            raise BuildError(f"{e}\nretry this component with: python -m tests.cluster build --only {c.name}") from e
-        (c.home / "BUILT").write_text(c.stamp_value() + "\n")
-        print(f"[{c.name} {c.version}] built in {time.monotonic() - started:.0f}s", flush=True)
+        ensure(c)
     print(f"control plane binaries ready in {time.monotonic() - total:.1f}s", flush=True)
+
+
+def ensure(c: Component) -> None:
+    """Build ``c`` unless its cached copy carries the current stamp."""
+    if c.is_built():
+        print(f"[{c.name} {c.version}] cached in {c.home}", flush=True)
+        return
+    print(f"[{c.name} {c.version}] building into {c.home} ...", flush=True)
+    started = time.monotonic()
+    c.home.mkdir(parents=True, exist_ok=True)
+    log = c.home / "build.log"
+    log.write_text("")
+    try:
+        c.recipe(c, log)
+    except BuildError as e:
+        raise BuildError(f"{e}\nretry this component with: python -m tests.cluster build --only {c.name}") from e
+    (c.home / "BUILT").write_text(c.stamp_value() + "\n")
+    print(f"[{c.name} {c.version}] built in {time.monotonic() - started:.0f}s", flush=True)
 
 
 def main(argv: list[str]) -> int:

@@ -22,3 +22,10 @@ TELEGRAF = "v1.37.2"
 # ksm-py's scrape-body checker (tests/cluster/promcheck/main.go) is built against this same
 # Prometheus module; its cache key adds a hash of main.go, so editing the source rebuilds it.
 PROMCHECK = PROMETHEUS
+# Helm (deploy/helm/ksm-py: lint, template, the render applied to the control plane), the current major.
+HELM = "v4.3.2"
+# The stand-in for python:3.11-slim that the image test builds the Dockerfile on (tests/cluster/image.py):
+# debootstrap of this Debian suite (python3.11 + pip). The date is part of the cache key only: bump it
+# to pick up the suite's newer packages (security updates).
+IMAGE_BASE_SUITE = "bookworm"
+IMAGE_BASE_DATE = "2026-12-04"
