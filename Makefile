@@ -1,13 +1,18 @@
 # The two set-up commands of the README, plus the pieces they are made of.
 PYTHON ?= python3
 
-.PHONY: install build-cluster test demo lint bench
+.PHONY: install build-cluster build-image-base test demo lint bench
 
 install:
 	$(PYTHON) -m pip install -q -e '.[test]'
 
 build-cluster:
 	$(PYTHON) -m tests.cluster build
+
+# The stand-in base image of tests/e2e/test_image.py (debootstrap, needs root), built here so its
+# progress shows; where it cannot be built, that test fails naming the reason.
+build-image-base:
+	-$(PYTHON) -m tests.cluster build --only image-base
 
 # lint-imports: the layers and no import cycle, function-local imports included ([tool.importlinter]
 # in pyproject.toml); a new cycle or an upward import fails here.
@@ -17,7 +22,7 @@ lint:
 	lint-imports
 
 # Everything: unit, table, golden, e2e against the local control plane, Prometheus, benchmarks smoke.
-test: install build-cluster lint
+test: install build-cluster build-image-base lint
 	KSM_PY_REQUIRE_E2E=1 $(PYTHON) -m pytest -q
 
 demo: install build-cluster

@@ -49,6 +49,8 @@ class Component:
     binaries: tuple[str, ...]
     recipe: Callable[[Component, Path], None]
     extra_files: tuple[str, ...] = ()
+    # Bumped for one component whose recipe changed (RECIPE_REVISION rebuilds them all).
+    revision: int = 0
 
     @property
     def home(self) -> Path:
@@ -62,7 +64,8 @@ class Component:
         return self.bin_dir / (name or self.binaries[0])
 
     def stamp_value(self) -> str:
-        return f"{self.name} {self.version} recipe-{RECIPE_REVISION}"
+        own = f".{self.revision}" if self.revision else ""
+        return f"{self.name} {self.version} recipe-{RECIPE_REVISION}{own}"
 
     def is_built(self) -> bool:
         stamp = self.home / "BUILT"
@@ -151,7 +154,7 @@ def _build_kubernetes(c: Component, log: Path) -> None:
     )
 
 
-def _build_wrapped(c: Component, log: Path, package: str, ldflags: str = "-s -w") -> None:
+def _build_wrapped(c: Component, log: Path, package: str, ldflags: str = "-s -w", module: str = "") -> None:
     """Build ``package`` (a module's main package) through a wrapper module that pins ``c.version``.
 
     Needed where ``go install pkg@version`` refuses: etcd's modules carry ``replace ../api`` lines,
@@ -159,7 +162,7 @@ def _build_wrapped(c: Component, log: Path, package: str, ldflags: str = "-s -w"
     """
     src = _module_dir(f"{c.name}-{c.version}")
     (src / "go.mod").write_text(
-        f"module ksmpy.local/{c.name}-bin\n\ngo 1.26.0\n\ntool {package}\n\nrequire {package} {c.version}\n"
+        f"module ksmpy.local/{c.name}-bin\n\ngo 1.26.0\n\ntool {package}\n\nrequire {module or package} {c.version}\n"
     )
     _go(["mod", "tidy"], cwd=src, label=f"{c.name} mod tidy", log=log)
     c.bin_dir.mkdir(parents=True, exist_ok=True)
@@ -238,7 +241,8 @@ def _build_helm(c: Component, log: Path) -> None:
     # Stamps the version as helm's Makefile does for a release tag (`helm version` reports it).
     _build_wrapped(c, log, "helm.sh/helm/v4/cmd/helm",
                    f"-s -w -X helm.sh/helm/v4/internal/version.version={c.version} "
-                   "-X helm.sh/helm/v4/internal/version.metadata= -X helm.sh/helm/v4/internal/version.gitTreeState=clean")
+                   "-X helm.sh/helm/v4/internal/version.metadata= -X helm.sh/helm/v4/internal/version.gitTreeState=clean",
+                   module="helm.sh/helm/v4")
 
 
 DEBIAN_MIRROR = os.environ.get("KSM_PY_DEBIAN_MIRROR", "http://deb.debian.org/debian")
@@ -284,6 +288,12 @@ def _build_image_base(c: Component, log: Path) -> None:
     for link, target in (("usr/bin/python", "python3"), ("usr/bin/pip", "pip3")):
         (rootfs / link).unlink(missing_ok=True)
         (rootfs / link).symlink_to(target)
+    # Files podman adds to a container's own layer when the image lacks them (the /etc/hosts mount
+    # point, the /etc/mtab link), which would show in `podman diff` of a container that wrote nothing.
+    (rootfs / "etc/hosts").write_text("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
+    if not (rootfs / "etc/mtab").is_symlink():
+        (rootfs / "etc/mtab").unlink(missing_ok=True)
+        (rootfs / "etc/mtab").symlink_to("../proc/self/mounts")
     # What the slim image leaves out too: package caches and lists, documentation.
     for d in ("var/cache/apt", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/info"):
         shutil.rmtree(rootfs / d, ignore_errors=True)
@@ -405,7 +415,7 @@ HELM = Component("helm", versions.HELM, ("helm",), _build_helm)
 COMPONENTS = (ETCD, KWOK, KSM, KUSTOMIZE, HELM, PROMETHEUS, PROMCHECK, TELEGRAF, KUBERNETES, KSM_E2E)
 # Built on demand by the image test (tests/cluster/image.py) or with --only: it needs root and debootstrap.
 IMAGE_BASE = Component("image-base", f"{versions.IMAGE_BASE_SUITE}-{versions.IMAGE_BASE_DATE}", (),
-                       _build_image_base, extra_files=("rootfs.tar",))
+                       _build_image_base, extra_files=("rootfs.tar",), revision=3)
 ON_DEMAND = (IMAGE_BASE,)
 # What ControlPlane.start() needs; the others are tools the tests run.
 CONTROL_PLANE = (ETCD, KWOK, KUBERNETES)

@@ -23,10 +23,11 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import build, versions
+from . import build
 
 ROOT = Path(__file__).resolve().parents[2]
-BASE_REF = f"localhost/ksm-py-base:{versions.IMAGE_BASE_SUITE}-{versions.IMAGE_BASE_DATE}"
+# Tagged with the recipe's revision too, so a changed recipe is imported again.
+BASE_REF = f"localhost/ksm-py-base:{build.IMAGE_BASE.version}.{build.IMAGE_BASE.revision}"
 # The host's CA bundle, mounted into the RUN steps only: pip then trusts what the host trusts
 # (a TLS-intercepting egress proxy); nothing of it stays in the image.
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
-from ksm_py.events import events as events_resource
+from ksm_py.app import build_extensions
 from ksm_py.families import RESOURCES
-from ksm_py.topology.kinds import KINDS
+from ksm_py.options import build_parser, options_from_args
 from tests.cluster import build
 from tests.cluster.controlplane import service_account_kubeconfig, wait_for
 from tests.cluster.manifests import apply_all, container, delete_all, workloads
@@ -78,14 +78,15 @@ def flag(args: list[str], name: str) -> str | None:
 
 
 def expected_rules(collectors: list[str]) -> dict[str, set[str]]:
-    """What ksm-py lists for ``collectors``, by API group, from its own resource definitions."""
-    by_name = {**{name: r.group for name, r in RESOURCES.items()}, "events": events_resource.group}
+    """What ksm-py lists and watches for ``collectors``, by API group: the families' resources and
+    what its extensions (topology, events) watch, from the code itself."""
+    options = options_from_args(build_parser().parse_args([f"--resources={','.join(collectors)}"]))
+    read = {(RESOURCES[r].group, RESOURCES[r].name) for r in options.resources if r in RESOURCES}
+    for extension in build_extensions(options):
+        read |= {(w.api.group, w.api.plural) for w in extension.watches(options)}
     wanted: dict[str, set[str]] = {}
-    for c in collectors:
-        names = [k.resource.name for k in KINDS] if c == "topology" else [c]
-        for n in names:
-            group = by_name[n] if n in by_name else next(k.resource.group for k in KINDS if k.resource.name == n)
-            wanted.setdefault(group, set()).add(n)
+    for group, plural in read:
+        wanted.setdefault(group, set()).add(plural)
     return wanted
 
 

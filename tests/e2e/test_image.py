@@ -23,7 +23,8 @@ from tests.expo import series
 
 pytestmark = pytest.mark.e2e
 
-KUBECONFIG_IN_CONTAINER = "/etc/ksm-py/kubeconfig"
+# Mounted on /mnt, which the image already has: a new mount point would itself show in `podman diff`.
+KUBECONFIG_IN_CONTAINER = "/mnt/kubeconfig"
 
 
 def podman(*args: str, runtime: str = "", timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -65,7 +66,7 @@ class Container:
             "run", "-d", "--name", self.name, "--network", "host",
             "--user", "65534:65534", "--read-only", "--read-only-tmpfs=false",
             "--cap-drop", "all", "--security-opt", "no-new-privileges", *img.ulimit_args(),
-            "-v", f"{kubeconfig}:{KUBECONFIG_IN_CONTAINER}:ro",
+            "-v", f"{kubeconfig.parent}:{Path(KUBECONFIG_IN_CONTAINER).parent}:ro",
             image, f"--kubeconfig={KUBECONFIG_IN_CONTAINER}", "--host=127.0.0.1", f"--port={self.port}",
             "--telemetry-host=127.0.0.1", f"--telemetry-port={self.tport}", runtime=runtime)
         if out.returncode != 0:
@@ -93,8 +94,11 @@ class Container:
 @pytest.fixture
 def container(built: img.Image, runtime: str, restricted_kubeconfig_path: Path, tmp_path: Path
               ) -> Iterator[Container]:
-    # The deploy/ ServiceAccount's kubeconfig (server, CA and token inline), readable by uid 65534.
-    kubeconfig = tmp_path / "kubeconfig"
+    # The deploy/ ServiceAccount's kubeconfig (server, CA and token inline), readable by uid 65534,
+    # alone in its directory.
+    mounted = tmp_path / "mnt"
+    mounted.mkdir(mode=0o755)
+    kubeconfig = mounted / Path(KUBECONFIG_IN_CONTAINER).name
     kubeconfig.write_bytes(restricted_kubeconfig_path.read_bytes())
     kubeconfig.chmod(0o444)
     c = Container(runtime, built.ref, kubeconfig)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from ksm_py.cli import build_extensions
 from ksm_py.customresourcestate import load_config
 from ksm_py.families import RESOURCES
 from ksm_py.options import ALL_RESOURCES, DEFAULT_RESOURCES, build_parser, options_from_args
-from tests.cluster.manifests import DEPLOY, VARIANTS, KustomizeMissing, container, render, workloads
+from tests.cluster.manifests import DEPLOY, VARIANTS, KustomizeMissing, container, kustomize_build, render, workloads
 
 CLUSTER_ROLE = DEPLOY / "base" / "cluster-role.yaml"
 IMAGE = "ghcr.io/ksm-py/ksm-py:0.1.0"
@@ -257,3 +258,19 @@ def test_monitoring_namespace_overlay(rendered: dict[str, list[dict[str, Any]]])
         if d["kind"] not in ("ClusterRole", "ClusterRoleBinding"):
             assert d["metadata"]["namespace"] == "monitoring", d["kind"]
     assert one(docs, "ClusterRoleBinding", "kube-state-metrics")["subjects"][0]["namespace"] == "monitoring"
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_kustomize_images_entry_points_every_workload_at_your_registry(variant: str, tmp_path: Path) -> None:
+    """The README's override: your kustomization with `images:` on top of any shipped one."""
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump({
+        "resources": [os.path.relpath(VARIANTS[variant], tmp_path)],
+        "images": [{"name": IMAGE.split(":")[0], "newName": "registry.example.com/ksm-py", "newTag": "0.1.0-rc1"}]}))
+    try:
+        docs = kustomize_build(tmp_path)
+    except KustomizeMissing as e:
+        if os.environ.get("KSM_PY_REQUIRE_E2E"):
+            pytest.fail(str(e))
+        pytest.skip(str(e))
+    images = {c["image"] for w in workloads(docs) for c in w["spec"]["template"]["spec"]["containers"]}
+    assert images == {"registry.example.com/ksm-py:0.1.0-rc1"}
