@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ksm_py.app import build_extensions
+from ksm_py.cli import build_extensions
 from ksm_py.families import RESOURCES
 from ksm_py.options import build_parser, options_from_args
 from tests.cluster import build
