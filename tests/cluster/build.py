@@ -288,6 +288,14 @@ def _build_image_base(c: Component, log: Path) -> None:
     for link, target in (("usr/bin/python", "python3"), ("usr/bin/pip", "pip3")):
         (rootfs / link).unlink(missing_ok=True)
         (rootfs / link).symlink_to(target)
+    # As the Debian images python:3.11-slim is built on: apt deletes downloaded packages and keeps no
+    # package cache, so an `apt-get install` in the Dockerfile adds only the installed files.
+    (rootfs / "etc/apt/apt.conf.d/docker-clean").write_text(
+        'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb '
+        '/var/cache/apt/*.bin || true"; };\n'
+        'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb '
+        '/var/cache/apt/*.bin || true"; };\n'
+        'Dir::Cache::pkgcache ""; Dir::Cache::srcpkgcache "";\n')
     # Files podman adds to a container's own layer when the image lacks them (the /etc/hosts mount
     # point, the /etc/mtab link), which would show in `podman diff` of a container that wrote nothing.
     (rootfs / "etc/hosts").write_text("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
@@ -415,7 +423,7 @@ HELM = Component("helm", versions.HELM, ("helm",), _build_helm)
 COMPONENTS = (ETCD, KWOK, KSM, KUSTOMIZE, HELM, PROMETHEUS, PROMCHECK, TELEGRAF, KUBERNETES, KSM_E2E)
 # Built on demand by the image test (tests/cluster/image.py) or with --only: it needs root and debootstrap.
 IMAGE_BASE = Component("image-base", f"{versions.IMAGE_BASE_SUITE}-{versions.IMAGE_BASE_DATE}", (),
-                       _build_image_base, extra_files=("rootfs.tar",), revision=3)
+                       _build_image_base, extra_files=("rootfs.tar",), revision=4)
 ON_DEMAND = (IMAGE_BASE,)
 # What ControlPlane.start() needs; the others are tools the tests run.
 CONTROL_PLANE = (ETCD, KWOK, KUBERNETES)

@@ -157,8 +157,9 @@ def test_image_size_and_contents(built: img.Image, runtime: str) -> None:
     base = json.loads(podman("image", "inspect", img.BASE_REF).stdout)[0]
     added = built.size - int(base["Size"])
     print(f"[image] {built.ref}: {built.size / 1e6:.0f} MB, {added / 1e6:.0f} MB above the base")
-    # Mostly the kubernetes client package; a regression guard against pip caches or build trees.
-    assert 0 < added < 250e6, added
+    # About 260 MB: the kubernetes client package (~125 MB with bytecode), Graphviz with its libraries
+    # (~80 MB, for /topology/ui), the other dependencies. A guard against pip/apt caches or build trees.
+    assert 0 < added < 300e6, added
     config = json.loads(podman("image", "inspect", built.ref).stdout)[0]["Config"]
     assert config["User"] == "65534:65534" and config["Entrypoint"] == ["ksm-py"], config
     listing = podman("run", "--rm", *img.ulimit_args(), "--user", "0", "--entrypoint", "sh", built.ref, "-c",
