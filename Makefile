@@ -7,7 +7,7 @@ install:
 	$(PYTHON) -m pip install -q -e '.[test]'
 
 build-cluster:
-	$(PYTHON) -m tests.cluster build
+	$(PYTHON) -m harness build
 
 # The stand-in base image of tests/e2e/test_image.py (debootstrap, needs root), built here so its
 # progress shows; where it cannot be built, that test fails naming the reason.
@@ -17,7 +17,7 @@ build-image-base:
 # lint-imports: the layers and no import cycle, function-local imports included ([tool.importlinter]
 # in pyproject.toml); a new cycle or an upward import fails here.
 lint:
-	ruff check ksm_py tests $(wildcard bench)
+	ruff check ksm_py harness tests $(wildcard bench)
 	mypy ksm_py $(wildcard bench)
 	lint-imports
 
@@ -26,7 +26,7 @@ test: install build-cluster build-image-base lint
 	KSM_PY_REQUIRE_E2E=1 $(PYTHON) -m pytest -q
 
 demo: install build-cluster
-	$(PYTHON) -m tests.cluster demo
+	$(PYTHON) -m harness demo
 
 bench: install build-cluster
 	$(PYTHON) -m bench.render

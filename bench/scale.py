@@ -2,7 +2,7 @@
 
     python -m bench.scale --preset 1k|10k|50k [--results-dir DIR] [--workdir DIR]
 
-Starts the local control plane (``tests.cluster.controlplane``, scale mode, kwok nodes), stops
+Starts the local control plane (``harness.controlplane``, scale mode, kwok nodes), stops
 kube-controller-manager and kube-scheduler (and kwok while populating), and creates the
 workload directly: namespaces (with
 their ``default`` ServiceAccount), Deployments and ReplicaSets (with a status written through the
@@ -35,8 +35,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import orjson
 
-from tests.cluster import build
-from tests.cluster.controlplane import ControlPlane
+from harness import build
+from harness.controlplane import ControlPlane
 
 from ._util import Progress, cpu_seconds, log, median, percentile, proc_status, table
 from .api import Api, ApiFailure, collection_path, object_path, parallel
@@ -701,7 +701,7 @@ def run(p: Preset, workdir: Path, results_dir: Path, workers: int, resources: st
     started = time.monotonic()
     missing = [c.name for c in build.COMPONENTS if not c.is_built()]
     if missing:
-        raise SystemExit(f"not built: {', '.join(missing)}; run `python -m tests.cluster build`")
+        raise SystemExit(f"not built: {', '.join(missing)}; run `python -m harness build`")
     saved = workdir / "bench-cluster.json"
     previous = json.loads(saved.read_text()) if reuse and saved.exists() else None
     if previous is not None and previous["preset"] != p.name:

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from harness.controlplane import ClusterUnavailable, ControlPlane, restricted_kubeconfig, wait_for
+from harness.rest import Rest
 from ksm_py.options import DEFAULT_RESOURCES, EXTENSION_RESOURCES
-from tests.cluster.controlplane import ClusterUnavailable, ControlPlane, restricted_kubeconfig, wait_for
-from tests.cluster.rest import Rest
 
 ROOT = Path(__file__).resolve().parent.parent
 # kube-state-metrics' defaults plus ksm-py's own events and topology (off by default), as deploy/base runs it.
@@ -147,7 +147,7 @@ def objects(dyn: Any, cluster: Any) -> Iterator[Objects]:
 
 
 def free_port() -> int:
-    from tests.cluster.controlplane import free_port as fp
+    from harness.controlplane import free_port as fp
 
     return fp()
 

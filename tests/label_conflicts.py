@@ -3,7 +3,7 @@
 Shared by the table test (tests/unit/test_label_conflicts.py) and the parity e2e, which puts every
 map on real objects of several kinds and compares ksm-py with the upstream binary.
 
-Provenance of EXPECTED: read off kube-state-metrics v2.20.0 (the binary tests/cluster/build.py
+Provenance of EXPECTED: read off kube-state-metrics v2.20.0 (the binary harness/build.py
 builds from the Go module proxy) on the local control plane, from ``kube_namespace_labels`` and
 ``kube_namespace_annotations`` of namespaces carrying each map, with
 ``--metric-labels-allowlist='*=[*]' --metric-annotations-allowlist='*=[*]'`` (2026-12-04), in the

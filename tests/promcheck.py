@@ -1,6 +1,6 @@
 """Prometheus' own parser as a test oracle: is this scrape body accepted?
 
-``tests/cluster/promcheck/main.go`` (built by ``python -m tests.cluster build`` against the pinned
+``harness/promcheck/main.go`` (built by ``python -m harness build`` against the pinned
 Prometheus module) parses a body with ``model/textparse`` and applies the scrape loop's and the
 TSDB head's checks (repeated label names, invalid UTF-8, a series twice) plus the format's rules
 (undefined escapes, families not in one group).  One checker process serves a whole test session.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster import build
+from harness import build
 
 CONTENT_TYPE_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 CONTENT_TYPE_OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -30,7 +30,7 @@ def binary() -> Path:
     """The built checker; fails (KSM_PY_REQUIRE_E2E) or skips when it is not built."""
     if build.PROMCHECK.is_built():
         return build.PROMCHECK.binary()
-    reason = "the Prometheus parser checker is not built: python -m tests.cluster build --only promcheck"
+    reason = "the Prometheus parser checker is not built: python -m harness build --only promcheck"
     if os.environ.get("KSM_PY_REQUIRE_E2E"):
         pytest.fail(reason)
     pytest.skip(reason)

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from harness.manifests import DEPLOY, KustomizeMissing, kustomize_build
 from ksm_py.bridge.cli import build_parser
-from tests.cluster.manifests import DEPLOY, KustomizeMissing, kustomize_build
 
 BRIDGE = DEPLOY / "bridge"
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.controlplane import wait_for
-from tests.cluster.rest import Rest
+from harness.controlplane import wait_for
+from harness.rest import Rest
 from tests.conftest import Process
 from tests.e2e._exporter import Exporter, ksm_py
 from tests.expo import diff, series

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from harness.controlplane import ControlPlane
+from harness.proxy import FaultProxy
 from tests.chaos._harness import (
     CHURN_RESOURCES,
     Churn,
@@ -20,8 +22,6 @@ from tests.chaos._harness import (
     settle,
     wait_all,
 )
-from tests.cluster.controlplane import ControlPlane
-from tests.cluster.proxy import FaultProxy
 from tests.conftest import Objects
 from tests.e2e._exporter import ksm_py, proxied_kubeconfig
 from tests.expo import series

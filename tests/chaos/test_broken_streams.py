@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
+from harness.controlplane import ControlPlane, wait_for
+from harness.proxy import FaultProxy
 from tests.chaos._harness import Churn, Recorder, Report, ground_truth, metric_sum, per_resource, settle, wait_all
-from tests.cluster.controlplane import ControlPlane, wait_for
-from tests.cluster.proxy import FaultProxy
 from tests.conftest import Objects, http_get
 from tests.e2e._exporter import ksm_py, proxied_kubeconfig
 

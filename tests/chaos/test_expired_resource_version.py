@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from harness.controlplane import ControlPlane, wait_for
+from harness.proxy import FaultProxy
 from tests.chaos._harness import CHURN_RESOURCES, Recorder, Report, ground_truth, metric_sum, settle
-from tests.cluster.controlplane import ControlPlane, wait_for
-from tests.cluster.proxy import FaultProxy
 from tests.conftest import Objects
 from tests.e2e._exporter import deployment, ksm_py, proxied_kubeconfig
 from tests.expo import series

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from harness.controlplane import ControlPlane
 from tests.chaos._harness import Churn, Report, ground_truth, settle
-from tests.cluster.controlplane import ControlPlane
 from tests.conftest import Objects
 from tests.e2e._exporter import Exporter, ksm_py
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
+from harness.controlplane import ControlPlane, restricted_kubeconfig, wait_for
+from harness.proxy import FaultProxy
 from tests.chaos._harness import Recorder, Report, ground_truth, metric_sum, per_resource, wait_all
-from tests.cluster.controlplane import ControlPlane, restricted_kubeconfig, wait_for
-from tests.cluster.proxy import FaultProxy
 from tests.conftest import CLUSTER_ROLE, Objects, http_get
 from tests.e2e._exporter import deployment, ksm_py, limited_role, proxied_kubeconfig
 from tests.expo import series

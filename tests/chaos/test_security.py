@@ -25,12 +25,12 @@ from typing import Any
 
 import pytest
 
+from harness.controlplane import listening_sockets, process_tree, wait_for
 from ksm_py.builder import compile_resources
 from ksm_py.exposition import ResourceWriter, render_body
 from ksm_py.options import Options
 from ksm_py.store import MetricsStore
 from tests.chaos._harness import Report, ground_truth
-from tests.cluster.controlplane import listening_sockets, process_tree, wait_for
 from tests.conftest import WITH_EXTENSIONS, Objects, http_get
 from tests.e2e._exporter import Exporter
 from tests.expo import series

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.cluster import build
-from tests.cluster.controlplane import wait_for
-from tests.cluster.proxy import FaultProxy
+from harness import build
+from harness.controlplane import wait_for
+from harness.proxy import FaultProxy
 from tests.conftest import CLUSTER_ROLE, Objects, Process, free_port, http_get, ksm_py_argv, wait_http_ok
 from tests.expo import series
 
@@ -54,7 +54,7 @@ def ksm_py(spawn: Callable[..., Process], kubeconfig: Path, *flags: str, env: di
 
 def upstream(spawn: Callable[..., Process], kubeconfig: Path, *flags: str) -> Exporter:
     if not build.KSM.is_built():
-        pytest.fail("kube-state-metrics is not built: python -m tests.cluster build")
+        pytest.fail("kube-state-metrics is not built: python -m harness build")
     return Exporter(spawn, [str(build.KSM.binary())], kubeconfig, list(flags), "kube-state-metrics")
 
 

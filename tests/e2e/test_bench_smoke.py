@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.scale import ROWS
-from tests.cluster import build
+from harness import build
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +27,7 @@ METRICS = ("ready_s", "sync_cpu_s", "sync_peak_rss", "healthz_max_s", "steady_rs
 def test_scale_bench_1k_preset(tmp_path: Path) -> None:
     missing = [c.name for c in build.COMPONENTS if not c.is_built()]
     if missing:
-        reason = f"not built: {', '.join(missing)} (python -m tests.cluster build)"
+        reason = f"not built: {', '.join(missing)} (python -m harness build)"
         if os.environ.get("KSM_PY_REQUIRE_E2E"):
             pytest.fail(reason)
         pytest.skip(reason)

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.cluster.controlplane import wait_for
+from harness.controlplane import wait_for
 from tests.conftest import ROOT, WITH_EXTENSIONS, Objects, Process, free_port, http_get, ksm_py_argv, wait_http_ok
 
 pytestmark = pytest.mark.e2e

@@ -14,8 +14,8 @@ from kubernetes import client as k8s
 from kubernetes import config
 from kubernetes.client.rest import ApiException
 
-from tests.cluster import build
-from tests.cluster.controlplane import ControlPlane, listening_sockets, process_tree, wait_for
+from harness import build
+from harness.controlplane import ControlPlane, listening_sockets, process_tree, wait_for
 from tests.conftest import Objects, free_port, http_get, wait_http_ok
 
 pytestmark = pytest.mark.e2e
@@ -117,7 +117,7 @@ def test_restricted_identity_can_list_and_watch_but_not_write(objects: Objects, 
 def test_upstream_kube_state_metrics_serves_pod_info(objects: Objects, restricted_kubeconfig_path: Path,
                                                      spawn: Any) -> None:
     if not build.KSM.is_built():
-        pytest.fail("kube-state-metrics is not built: python -m tests.cluster build --only kube-state-metrics")
+        pytest.fail("kube-state-metrics is not built: python -m harness build --only kube-state-metrics")
     objects.create(deployment("ref", 2, {"app": "ref"}))
     objects.wait("2 pods", lambda: len(objects.list("v1", "Pod", label_selector="app=ref")) == 2, 60)
     port, tport = free_port(), free_port()
@@ -148,7 +148,7 @@ def test_up_and_down_leave_no_process_behind(tmp_path: Path) -> None:
     """The CLI path users run by hand: `up` detaches, `down` kills every process it started."""
     env = {**os.environ, "KSM_PY_CLUSTER_DIR": str(tmp_path / "c")}
     root = Path(__file__).resolve().parents[2]
-    up = subprocess.run([sys.executable, "-m", "tests.cluster", "up", "--nodes", "1"], cwd=root, env=env,
+    up = subprocess.run([sys.executable, "-m", "harness", "up", "--nodes", "1"], cwd=root, env=env,
                         capture_output=True, text=True, timeout=300)
     assert up.returncode == 0, up.stdout + up.stderr
     import json
@@ -156,11 +156,11 @@ def test_up_and_down_leave_no_process_behind(tmp_path: Path) -> None:
     pids = list(state["pids"].values())
     try:
         assert all(Path(f"/proc/{p}").exists() for p in pids)
-        env_out = subprocess.run([sys.executable, "-m", "tests.cluster", "env"], cwd=root, env=env,
+        env_out = subprocess.run([sys.executable, "-m", "harness", "env"], cwd=root, env=env,
                                  capture_output=True, text=True, check=True).stdout
         assert f"KUBECONFIG={tmp_path / 'c' / 'admin.kubeconfig'}" in env_out
     finally:
-        down = subprocess.run([sys.executable, "-m", "tests.cluster", "down"], cwd=root, env=env,
+        down = subprocess.run([sys.executable, "-m", "harness", "down"], cwd=root, env=env,
                               capture_output=True, text=True, timeout=60)
     assert down.returncode == 0, down.stderr
     wait_for("cluster processes gone", lambda: not any(_alive(p) for p in pids), 20)

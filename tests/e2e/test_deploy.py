@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from harness.controlplane import service_account_kubeconfig, wait_for
+from harness.manifests import VARIANTS, KustomizeMissing, apply_all, container, delete_all, render, workloads
+from harness.rest import Rest
 from ksm_py.families import RESOURCES
 from ksm_py.options import DEFAULT_RESOURCES
-from tests.cluster.controlplane import service_account_kubeconfig, wait_for
-from tests.cluster.manifests import VARIANTS, KustomizeMissing, apply_all, container, delete_all, render, workloads
-from tests.cluster.rest import Rest
 from tests.conftest import Objects, Process, free_port, http_get, ksm_py_argv, wait_http_ok
 from tests.expo import series
 

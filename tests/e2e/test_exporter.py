@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.cluster.controlplane import ControlPlane, restricted_kubeconfig, wait_for
-from tests.cluster.proxy import FaultProxy
+from harness.controlplane import ControlPlane, restricted_kubeconfig, wait_for
+from harness.proxy import FaultProxy
 from tests.conftest import CLUSTER_ROLE, Objects
 from tests.e2e._exporter import (  # noqa: F401 - Exporter and upstream are imported from here by other tests
     CORE,

@@ -34,9 +34,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from harness import build
+from harness.controlplane import wait_for
 from ksm_py.options import KSM_RESOURCES
-from tests.cluster import build
-from tests.cluster.controlplane import wait_for
 from tests.conftest import Process, free_port, http_get, ksm_py_argv, wait_http_ok
 from tests.expo import parse_line
 
@@ -609,7 +609,7 @@ class Exporter:
 
 def start(spawn: Callable[..., Process], kubeconfig: Path, flags: list[str], name: str) -> tuple[Exporter, Exporter]:
     if not build.KSM.is_built():
-        pytest.fail("kube-state-metrics is not built: python -m tests.cluster build")
+        pytest.fail("kube-state-metrics is not built: python -m harness build")
     ours = Exporter(spawn, ksm_py_argv(), kubeconfig, flags, f"ksm-py-{name}")
     theirs = Exporter(spawn, [str(build.KSM.binary())], kubeconfig, flags, f"kube-state-metrics-{name}")
     ours.wait()

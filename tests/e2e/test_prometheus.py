@@ -26,10 +26,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.cluster import build
-from tests.cluster.controlplane import ControlPlane, wait_for
-from tests.cluster.manifests import DEPLOY
-from tests.cluster.rest import ApiError, Rest
+from harness import build
+from harness.controlplane import ControlPlane, wait_for
+from harness.manifests import DEPLOY
+from harness.rest import ApiError, Rest
 from tests.conftest import Objects, Process, free_port, http_get, ksm_py_argv, wait_http_ok
 from tests.expo import series
 
@@ -49,7 +49,7 @@ def prometheus_binary() -> Path:
     prometheus reject `kubernetes_sd_configs`), so the harness builds one from the Go module proxy."""
     if build.PROMETHEUS.is_built():
         return build.PROMETHEUS.binary()
-    reason = "Prometheus with Kubernetes SD is not built: python -m tests.cluster build --only prometheus"
+    reason = "Prometheus with Kubernetes SD is not built: python -m harness build --only prometheus"
     if os.environ.get("KSM_PY_REQUIRE_E2E"):
         pytest.fail(reason)
     pytest.skip(reason)

@@ -26,11 +26,11 @@ from typing import Any
 
 import pytest
 
+from harness import build, versions
+from harness.controlplane import wait_for
+from harness.manifests import DEPLOY, KustomizeMissing, apply_all, delete_all, kustomize_build, render
+from harness.rest import ApiError, Rest
 from ksm_py.options import DEFAULT_RESOURCES
-from tests.cluster import build, versions
-from tests.cluster.controlplane import wait_for
-from tests.cluster.manifests import DEPLOY, KustomizeMissing, apply_all, delete_all, kustomize_build, render
-from tests.cluster.rest import ApiError, Rest
 from tests.conftest import Objects, Process, free_port, http_get, ksm_py_argv, wait_http_ok
 from tests.expo import series
 
@@ -51,7 +51,7 @@ def required(reason: str) -> None:
 
 def telegraf_binary() -> Path:
     if not build.TELEGRAF.is_built():
-        required("Telegraf is not built: python -m tests.cluster build --only telegraf")
+        required("Telegraf is not built: python -m harness build --only telegraf")
     return build.TELEGRAF.binary()
 
 

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.cluster.controlplane import wait_for
+from harness.controlplane import wait_for
 from tests.conftest import Process, free_port, ksm_py_argv
 
 pytestmark = pytest.mark.e2e

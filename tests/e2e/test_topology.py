@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.controlplane import wait_for
+from harness.controlplane import wait_for
 from tests.conftest import WITH_EXTENSIONS, Objects, http_get
 from tests.e2e._exporter import Exporter, ksm_py
 from tests.expo import series

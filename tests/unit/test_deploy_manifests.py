@@ -1,7 +1,7 @@
 """deploy/: the shipped ClusterRole is exactly what ksm-py reads, and the kustomize base and overlays
 render to locked-down workloads whose arguments ksm-py accepts.
 
-Rendering needs kustomize, built into the cache by ``python -m tests.cluster build`` (a few seconds
+Rendering needs kustomize, built into the cache by ``python -m harness build`` (a few seconds
 with a warm Go cache); tests/e2e/test_deploy.py applies the same renderings to a cluster.
 """
 
@@ -20,7 +20,7 @@ from ksm_py.cli import build_extensions
 from ksm_py.customresourcestate import load_config
 from ksm_py.families import RESOURCES
 from ksm_py.options import ALL_RESOURCES, DEFAULT_RESOURCES, build_parser, options_from_args
-from tests.cluster.manifests import DEPLOY, VARIANTS, KustomizeMissing, container, kustomize_build, render, workloads
+from harness.manifests import DEPLOY, VARIANTS, KustomizeMissing, container, kustomize_build, render, workloads
 
 CLUSTER_ROLE = DEPLOY / "base" / "cluster-role.yaml"
 IMAGE = "ghcr.io/ksm-py/ksm-py:0.1.0"

@@ -1,4 +1,4 @@
-"""The Prometheus-parser checker (tests/cluster/promcheck) rejects what Prometheus rejects.
+"""The Prometheus-parser checker (harness/promcheck) rejects what Prometheus rejects.
 
 Each body is what a broken exporter could serve; the checker is the oracle of the fuzzing and of
 the parity e2e, so it has to say no to each of them, in both formats, and yes to a clean body.

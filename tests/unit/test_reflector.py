@@ -10,6 +10,7 @@ import pytest
 
 from ksm_py.kube.client import ApiError, ApiResource, StreamIdle
 from ksm_py.kube.reflector import Backoff, Reflector, ReflectorSettings
+from ksm_py.sinks import Collect
 
 PODS = ApiResource("", "v1", "pods", True)
 
@@ -61,16 +62,11 @@ class RecordingSink:
         self.objects.pop(obj["metadata"]["uid"], None)
 
     def replacement(self) -> Any:
-        sink, fresh = self, {}
+        return Collect(lambda obj: (obj["metadata"]["uid"], obj), self._replace)
 
-        class R:
-            def add(self, obj: dict[str, Any]) -> None:
-                fresh[obj["metadata"]["uid"]] = obj
-
-            def commit(self) -> None:
-                sink.objects = fresh
-                sink.replaced += 1
-        return R()
+    def _replace(self, objects: dict[str, Any]) -> None:
+        self.objects = objects
+        self.replaced += 1
 
 
 class Stats:

@@ -1,4 +1,4 @@
-"""``python -m tests.cluster build|up|down|env|status``: manage a local control plane by hand."""
+"""``python -m harness build|up|down|env|status``: manage a local control plane by hand."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def _down(workdir: Path) -> int:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.cluster")
+    parser = argparse.ArgumentParser(prog="python -m harness")
     parser.add_argument("--dir", type=Path, default=default_dir(), help="work directory of the cluster")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build the pinned binaries into the cache (idempotent)")
@@ -61,7 +61,7 @@ def main(argv: list[str]) -> int:
         print(f"export KUBECONFIG={args.dir / 'admin.kubeconfig'}")
         return 0
     if (args.dir / "state.json").exists():
-        print(f"a cluster is already running in {args.dir}; `python -m tests.cluster down` first", file=sys.stderr)
+        print(f"a cluster is already running in {args.dir}; `python -m harness down` first", file=sys.stderr)
         return 1
     if build.main([]) != 0:
         return 1

@@ -39,7 +39,7 @@ def main() -> int:
     plane.start()
     proc: subprocess.Popen[bytes] | None = None
     try:
-        from tests.cluster.rest import KINDS
+        from harness.rest import KINDS
         for doc in yaml.safe_load_all((Path(__file__).parent / "demo-workloads.yaml").read_text()):
             if doc["kind"] in KINDS:
                 plane.rest.apply(doc)

@@ -19,7 +19,7 @@ PROMETHEUS = "v0.316.0"
 # Telegraf (deploy/telegraf: inputs.prometheus -> outputs.influxdb), built with only those two plugins;
 # the proxy serves v1.37.2, whose go.mod asks for go 1.25.5.
 TELEGRAF = "v1.37.2"
-# ksm-py's scrape-body checker (tests/cluster/promcheck/main.go) is built against this same
+# ksm-py's scrape-body checker (harness/promcheck/main.go) is built against this same
 # Prometheus module; its cache key adds a hash of main.go, so editing the source rebuilds it.
 PROMCHECK = PROMETHEUS
 # Helm (deploy/helm/ksm-py: lint, template, the render applied to the control plane), the current major.

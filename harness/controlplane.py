@@ -29,7 +29,7 @@ from .rest import ApiError, Rest
 
 
 class ClusterUnavailable(RuntimeError):
-    """The binaries are missing: run ``python -m tests.cluster build`` first."""
+    """The binaries are missing: run ``python -m harness build`` first."""
 
 
 def free_port() -> int:
@@ -117,7 +117,7 @@ class ControlPlane:
     def start(self) -> None:
         missing = [c.name for c in build.CONTROL_PLANE if not c.is_built()]
         if missing:
-            raise ClusterUnavailable(f"not built: {', '.join(missing)}; run `python -m tests.cluster build`")
+            raise ClusterUnavailable(f"not built: {', '.join(missing)}; run `python -m harness build`")
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / "logs").mkdir(exist_ok=True)
         self.pki.create()

@@ -26,13 +26,13 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 
 
 class KustomizeMissing(RuntimeError):
-    """kustomize is not built: ``python -m tests.cluster build --only kustomize``."""
+    """kustomize is not built: ``python -m harness build --only kustomize``."""
 
 
 def kustomize_build(path: Path) -> list[dict[str, Any]]:
     """``kustomize build path`` as a list of objects, in kustomize's (apply) order."""
     if not build.KUSTOMIZE.is_built():
-        raise KustomizeMissing("kustomize is not built; run `python -m tests.cluster build --only kustomize`")
+        raise KustomizeMissing("kustomize is not built; run `python -m harness build --only kustomize`")
     out = subprocess.run([str(build.KUSTOMIZE.binary()), "build", str(path)], capture_output=True, text=True,
                          timeout=120)
     if out.returncode != 0:

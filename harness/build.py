@@ -421,7 +421,7 @@ KSM_E2E = Component("kube-state-metrics-e2e", versions.KUBE_STATE_METRICS, ("e2e
                     extra_files=("module/tests/e2e/main_test.go", "module/examples/standard/deployment.yaml"))
 HELM = Component("helm", versions.HELM, ("helm",), _build_helm)
 COMPONENTS = (ETCD, KWOK, KSM, KUSTOMIZE, HELM, PROMETHEUS, PROMCHECK, TELEGRAF, KUBERNETES, KSM_E2E)
-# Built on demand by the image test (tests/cluster/image.py) or with --only: it needs root and debootstrap.
+# Built on demand by the image test (harness/image.py) or with --only: it needs root and debootstrap.
 IMAGE_BASE = Component("image-base", f"{versions.IMAGE_BASE_SUITE}-{versions.IMAGE_BASE_DATE}", (),
                        _build_image_base, extra_files=("rootfs.tar",), revision=4)
 ON_DEMAND = (IMAGE_BASE,)
@@ -454,7 +454,7 @@ def ensure(c: Component) -> None:
     try:
         c.recipe(c, log)
     except BuildError as e:
-        raise BuildError(f"{e}\nretry this component with: python -m tests.cluster build --only {c.name}") from e
+        raise BuildError(f"{e}\nretry this component with: python -m harness build --only {c.name}") from e
     (c.home / "BUILT").write_text(c.stamp_value() + "\n")
     print(f"[{c.name} {c.version}] built in {time.monotonic() - started:.0f}s", flush=True)
 

@@ -1,1 +1,0 @@
-"""Local Kubernetes control plane (no Docker) for e2e tests, the demo and the benchmarks."""
