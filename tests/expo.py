@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
-_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+from prometheus_client.parser import text_string_to_metric_families
+
+from ksm_py.gocompat.floats import format_float
+
+
+def samples(text: str) -> Iterator[tuple[str, tuple[tuple[str, str], ...], str]]:
+    """``(name, sorted label pairs, value)`` of every sample, parsed by prometheus_client's text
+    parser; the value is written back as ksm-py/KSM write it, so ``"1e+06"`` stays ``"1e+06"``."""
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            yield sample.name, tuple(sorted(sample.labels.items())), format_float(float(sample.value))
 
 
 def parse_line(line: str) -> tuple[str, tuple[tuple[str, str], ...], str]:
-    if "{" in line:
-        name, rest = line.split("{", 1)
-        labels, value = rest.rsplit("} ", 1)
-        pairs = tuple(sorted(_LABEL.findall(labels)))
-    else:
-        name, value = line.split(" ", 1)
-        pairs = ()
-    return name, pairs, value.strip()
+    (parsed,) = samples(line)
+    return parsed
 
 
 def series(text: str, *, prefix: str = "", where: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
     """``{'name{k="v",...}': value}`` for every sample line (optionally filtered)."""
     cond = list(where)
     out: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#") or not line.startswith(prefix):
+    for name, pairs, value in samples(text):
+        if not name.startswith(prefix):
             continue
-        name, pairs, value = parse_line(line)
         if cond and not all(p in pairs for p in cond):
             continue
         key = name + "{" + ",".join(f'{k}="{v}"' for k, v in pairs) + "}"
