@@ -24,8 +24,7 @@ from .sharding import ShardState
 from .sinks import Collect
 from .store import CompiledResource
 from .telemetry import ReflectorStateCollector, Telemetry
-from .webconfig import WebConfigError
-from .webconfig import load as load_web_config
+from .webconfig import WebConfigError, WebConfigWatch
 from .wiring import Feed, Rendering, plan
 
 logger = logging.getLogger(__name__)
@@ -224,7 +223,7 @@ def _listen_address(host: str, port: int) -> tuple[str, int]:
 
 def run(options: Options, extensions: Iterable[Extension] = ()) -> int:
     try:
-        web = load_web_config(options.tls_config) if options.tls_config else None
+        web = WebConfigWatch(options.tls_config) if options.tls_config else None
     except WebConfigError as e:
         logger.error("%s", e)
         return 2

@@ -11,12 +11,16 @@ import base64
 import dataclasses
 import hashlib
 import hmac
+import logging
+import os
 import ssl
 from typing import Any, Callable, Iterable
 
 import bcrypt
 import yaml
 from cachetools import TTLCache
+
+logger = logging.getLogger(__name__)
 
 _TLS_VERSIONS = {"TLS10": ssl.TLSVersion.TLSv1, "TLS11": ssl.TLSVersion.TLSv1_1,
                  "TLS12": ssl.TLSVersion.TLSv1_2, "TLS13": ssl.TLSVersion.TLSv1_3}
@@ -39,6 +43,8 @@ class WebConfigError(ValueError):
 class WebConfig:
     ssl_context: ssl.SSLContext | None
     users: dict[str, bytes]
+    # The configuration file and the files it names (certificate, key, client CA).
+    files: tuple[str, ...] = ()
 
     def wrap(self, app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
         return BasicAuth(app, self.users) if self.users else app
@@ -66,7 +72,9 @@ def load(path: str) -> WebConfig:
         if not isinstance(hashed, str) or not _valid_bcrypt(hashed.encode()):
             raise WebConfigError(f"--tls-config: basic_auth_users.{user} must be a bcrypt hash")
         users[str(user)] = hashed.encode()
-    return WebConfig(context, users)
+    tls = doc.get("tls_server_config") or {}
+    named = [tls.get(k) for k in ("cert_file", "key_file", "client_ca_file")] if isinstance(tls, dict) else []
+    return WebConfig(context, users, (path, *(str(f) for f in named if f)))
 
 
 def _valid_bcrypt(hashed: bytes) -> bool:
@@ -122,16 +130,82 @@ def _tls(cfg: Any, path: str) -> ssl.SSLContext | None:
     return ctx
 
 
+class WebConfigWatch:
+    """``--tls-config``, re-read when it or a file it names changes, as exporter-toolkit reads it
+    per connection: a new TLS connection gets the certificate on disk (rotated in place, or by a
+    mounted ConfigMap's symlink swap), a new request the ``basic_auth_users`` on disk.  A change
+    that does not load keeps the last good configuration (logged); TLS on or off is fixed at
+    start-up, as the listening sockets are."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.config = load(path)  # WebConfigError: a bad file at start-up is fatal
+        self._stamps = _stamps(self.config.files)
+        # The context the servers listen with; each handshake may swap in a reloaded one.
+        self.ssl_context = self.config.ssl_context
+        if self.ssl_context is not None:
+            self.ssl_context.sni_callback = self._client_hello
+
+    def current(self) -> WebConfig:
+        """The configuration as on disk now (a few stat calls when nothing changed)."""
+        stamps = _stamps(self.config.files)
+        if stamps == self._stamps:
+            return self.config
+        self._stamps = stamps
+        try:
+            new = load(self.path)
+        except WebConfigError as e:
+            logger.error("%s; keeping the previous configuration", e)
+            return self.config
+        if (new.ssl_context is None) != (self.ssl_context is None):
+            logger.error("--tls-config: %s turns TLS %s; that needs a restart, keeping the previous configuration",
+                         self.path, "on" if new.ssl_context else "off")
+            return self.config
+        logger.info("--tls-config: reloaded %s", self.path)
+        self.config = new
+        self._stamps = _stamps(new.files)
+        return new
+
+    def _client_hello(self, conn: Any, server_name: str | None, context: ssl.SSLContext) -> None:
+        reloaded = self.current().ssl_context
+        if reloaded is not None and reloaded is not context:
+            conn.context = reloaded
+
+    def wrap(self, app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+        return BasicAuth(app, lambda: self.current().users)
+
+
+def _stamps(files: Iterable[str]) -> tuple[tuple[int, int, int] | None, ...]:
+    """What tells a changed file: stat() follows symlinks, so a swapped ConfigMap directory shows."""
+    out: list[tuple[int, int, int] | None] = []
+    for f in files:
+        try:
+            st = os.stat(f)
+        except OSError:
+            out.append(None)
+            continue
+        out.append((st.st_mtime_ns, st.st_size, st.st_ino))
+    return tuple(out)
+
+
 class BasicAuth:
     """HTTP basic auth against bcrypt hashes; verified credentials are cached for a minute
     because bcrypt is deliberately slow and Prometheus sends the same header every scrape."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], users: dict[str, bytes]) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]],
+                 users: dict[str, bytes] | Callable[[], dict[str, bytes]]) -> None:
         self.app = app
-        self.users = users
+        self._users = users if callable(users) else (lambda: users)
+        self.users: dict[str, bytes] = {}
         self.verified: TTLCache[bytes, bool] = TTLCache(maxsize=256, ttl=60)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        users = self._users()
+        if users is not self.users:
+            self.users = users
+            self.verified.clear()  # a removed user or a changed password must not stay authorized
+        if not users:
+            return self.app(environ, start_response)
         if self._authorized(environ.get("HTTP_AUTHORIZATION", "")):
             return self.app(environ, start_response)
         body = b"Unauthorized\n"

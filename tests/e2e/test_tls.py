@@ -185,3 +185,50 @@ def test_bad_tls_config_exits_with_a_message(pki: dict[str, Path], restricted_ku
         _, _, proc = _start(spawn, restricted_kubeconfig_path, config, tmp_path, name)
         assert proc.proc.wait(60) == 2, proc.tail()
         assert "--tls-config" in proc.tail() and message in proc.tail(), proc.tail()
+
+
+def test_rotated_certificate_and_users_are_picked_up_without_a_restart(
+        restricted_kubeconfig_path: Path, spawn: Any, tmp_path: Path) -> None:
+    """As exporter-toolkit: new connections see the certificate on disk, new requests the users on
+    disk; the files are replaced by rename, as a mounted ConfigMap or Secret swaps them."""
+    first_key, second_key = _key(), _key()
+    first, second = _cert("localhost", first_key, server=True), _cert("localhost", second_key, server=True)
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    _write(cert, first)
+    _write(key, key=first_key)
+    trusts_first, trusts_second = tmp_path / "first.crt", tmp_path / "second.crt"
+    _write(trusts_first, first)
+    _write(trusts_second, second)
+    old_password, new_password = "old-pa55word", "new-pa55word"
+    config = {"tls_server_config": {"cert_file": str(cert), "key_file": str(key)},
+              "basic_auth_users": {USER: bcrypt.hashpw(old_password.encode(), bcrypt.gensalt(rounds=4)).decode()}}
+    port, _, proc = _start(spawn, restricted_kubeconfig_path, config, tmp_path, "tls-reload")
+    url = f"https://127.0.0.1:{port}/metrics"
+    first_ctx = ssl.create_default_context(cafile=str(trusts_first))
+    second_ctx = ssl.create_default_context(cafile=str(trusts_second))
+    wait_for(url, lambda: _get(url, first_ctx, (USER, old_password))[0] == 200, 60,
+             on_timeout=lambda: "\n" + proc.tail())
+
+    staged_cert, staged_key = tmp_path / "staged.crt", tmp_path / "staged.key"
+    _write(staged_cert, second)
+    _write(staged_key, key=second_key)
+    staged_key.replace(key)
+    staged_cert.replace(cert)
+
+    def rotated() -> bool:
+        try:
+            return _get(url, second_ctx, (USER, old_password))[0] == 200
+        except (OSError, ssl.SSLError):
+            return False
+    wait_for("the rotated certificate", rotated, 30, on_timeout=lambda: "\n" + proc.tail())
+    with pytest.raises((OSError, ssl.SSLError)):
+        _get(url, first_ctx, (USER, old_password))  # a new connection no longer gets the old certificate
+
+    config["basic_auth_users"] = {USER: bcrypt.hashpw(new_password.encode(), bcrypt.gensalt(rounds=4)).decode()}
+    staged = tmp_path / "staged.yaml"
+    staged.write_text(yaml.safe_dump(config))
+    staged.replace(tmp_path / "tls-reload.yaml")
+    wait_for("the new password", lambda: _get(url, second_ctx, (USER, new_password))[0] == 200, 30,
+             on_timeout=lambda: "\n" + proc.tail())
+    assert _get(url, second_ctx, (USER, old_password))[0] == 401
+    assert proc.proc.poll() is None, proc.tail()
