@@ -16,6 +16,7 @@ import hashlib
 import logging
 import os
 
+import gevent
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from ..body import Body
@@ -138,7 +139,10 @@ class CustomResourceState:
         self.config = config
         self.enabled = family_filter(options)
         self.crds: dict[str, list[GVKP]] = {}
-        self.active: dict[str, tuple[int, GVKP]] = {}
+        # name -> (its configuration entry, the served version): a changed entry is watched anew.
+        self.active: dict[str, tuple[ResourceConfig, GVKP]] = {}
+        self._file_stamp: tuple[int, int, int] | None = None
+        self._file_gauges: tuple[Gauge, Gauge, Gauge] | None = None
         self.exporter: Host | None = None
         self.add_events: Counter | None = None
         self.update_events: Counter | None = None
@@ -156,7 +160,7 @@ class CustomResourceState:
     def routes(self) -> dict[str, WSGIApp]:
         return {}
 
-    def bind(self, exporter: Host) -> None:
+    def bind(self, exporter: Host, follow: bool = True) -> None:
         """Called by the exporter once it exists: resources are added to and removed from it."""
         self.exporter = exporter
         r = exporter.telemetry.registry
@@ -169,8 +173,42 @@ class CustomResourceState:
         self.cache = Gauge("kube_state_metrics_custom_resource_state_cache",
                            "Net amount of CRDs affecting the cache currently.", registry=r)
         path = self.options.custom_resource_state_config_file
-        if path:
-            _config_file_metrics(r, path)
+        if path and not self.options.custom_resource_state_config:
+            self._file_gauges = _config_file_metrics(r, path)
+            self._file_stamp = _stamp(path)
+            if follow:
+                gevent.spawn(self._follow_file)
+
+    # -- the configuration file ---------------------------------------------------------------
+    def _follow_file(self) -> None:
+        while True:
+            gevent.sleep(CONFIG_POLL_SECONDS)
+            self.poll_config()
+
+    def poll_config(self) -> bool:
+        """Re-read ``--custom-resource-state-config-file`` if it changed (in place or by a
+        ConfigMap's symlink swap), as upstream does: resources whose configuration entry changed are
+        watched anew, the others keep their list/watch and series.  A file that does not load is
+        logged and counted in ``kube_state_metrics_last_config_reload_successful``; the running
+        configuration stays.  True when a new configuration was applied."""
+        path = self.options.custom_resource_state_config_file
+        stamp = _stamp(path)
+        if stamp == self._file_stamp:
+            return False
+        self._file_stamp = stamp
+        try:
+            config = load_config(self.options)
+        except OptionError as e:
+            logger.error("custom resource state: %s; keeping the running configuration", e)
+            if self._file_gauges is not None:
+                self._file_gauges[1].labels("customresourceconfig", os.path.normpath(path)).set(0)
+            return False
+        if self._file_gauges is not None:
+            self._file_gauges = _config_file_metrics(None, path, self._file_gauges)
+        logger.info("custom resource state: reloaded %s", path)
+        self.config = config or []
+        self.reconcile()
+        return True
 
     # -- CRD events ----------------------------------------------------------------------------
     def crd_changed(self, crd: Body) -> None:
@@ -202,7 +240,7 @@ class CustomResourceState:
             self.cache.inc(1 if event == "add" else -1)
 
     # -- reconciliation ------------------------------------------------------------------------
-    def desired(self) -> dict[str, tuple[int, GVKP]]:
+    def desired(self) -> dict[str, tuple[ResourceConfig, GVKP]]:
         available: list[GVKP] = []
         seen: set[tuple[str, str, str]] = set()
         for gvkps in self.crds.values():
@@ -210,13 +248,13 @@ class CustomResourceState:
                 if (p.group, p.version, p.kind) not in seen:
                     seen.add((p.group, p.version, p.kind))
                     available.append(p)
-        out: dict[str, tuple[int, GVKP]] = {}
-        for i, resource in enumerate(self.config):
+        out: dict[str, tuple[ResourceConfig, GVKP]] = {}
+        for resource in self.config:
             matches = resolve(resource.group_version_kind, available)
             if not matches:
                 logger.debug("custom resource state: no served CRD matches %s", resource.group_version_kind)
             for p in matches:
-                out[p.gvr] = (i, p)  # the same GVR configured twice: the later entry wins
+                out[p.gvr] = (resource, p)  # the same GVR configured twice: the later entry wins
         return out
 
     def reconcile(self) -> None:
@@ -229,17 +267,17 @@ class CustomResourceState:
                 logger.info("custom resource state: stop watching %s", name)
                 exporter.remove_resource(name)
                 del self.active[name]
-        for name, (i, p) in desired.items():
+        for name, (entry, p) in desired.items():
             if name in self.active:
                 continue
             try:
-                compiled = self.compile(self.config[i], p)
+                compiled = self.compile(entry, p)
             except ConfigError as e:  # validated at start-up, so only a resolved name can fail here
                 logger.error("custom resource state: cannot compile %s: %s", name, e)
                 continue
             logger.info("custom resource state: watching %s (%d families)", name, len(compiled.families))
             exporter.add_resource(compiled, ApiResource(p.group, p.version, p.plural, p.namespaced))
-            self.active[name] = (i, p)
+            self.active[name] = (entry, p)
 
     def compile(self, config: ResourceConfig, p: GVKP) -> CompiledResource:
         families = compile_resource(config, GroupVersionKind(p.group, p.version, p.kind))
@@ -250,25 +288,41 @@ class CustomResourceState:
         return CompiledResource(resource, [f for f in resource.families if self.enabled(f)], Allowlists(), on_error)
 
 
-def _config_file_metrics(registry: CollectorRegistry, path: str) -> None:
-    """upstream's ``kube_state_metrics_config_hash`` and reload gauges for the configuration file."""
+CONFIG_POLL_SECONDS = 5.0
+
+
+def _stamp(path: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)  # follows symlinks: a swapped ConfigMap directory shows as a change
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def _config_file_metrics(registry: CollectorRegistry | None, path: str,
+                         gauges: tuple[Gauge, Gauge, Gauge] | None = None) -> tuple[Gauge, Gauge, Gauge] | None:
+    """upstream's ``kube_state_metrics_config_hash`` and reload gauges for the configuration file
+    (created in ``registry``, or the existing ``gauges`` updated after a reload)."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError:
-        return
+        return gauges
     labels = ("customresourceconfig", os.path.normpath(path))
     names = ("type", "filename")
+    if gauges is None:
+        gauges = (Gauge("kube_state_metrics_config_hash", "Hash of the currently loaded configuration.", names,
+                        registry=registry),
+                  Gauge("kube_state_metrics_last_config_reload_successful",
+                        "Whether the last configuration reload attempt was successful.", names, registry=registry),
+                  Gauge("kube_state_metrics_last_config_reload_success_timestamp_seconds",
+                        "Timestamp of the last successful configuration reload.", names, registry=registry))
     # The first 48 bits of the MD5, little-endian (what fits a float64 exactly).
     digest = int.from_bytes(hashlib.md5(data, usedforsecurity=False).digest()[:6], "little")
-    Gauge("kube_state_metrics_config_hash", "Hash of the currently loaded configuration.", names,
-          registry=registry).labels(*labels).set(digest)
-    Gauge("kube_state_metrics_last_config_reload_successful",
-          "Whether the last configuration reload attempt was successful.", names,
-          registry=registry).labels(*labels).set(1)
-    Gauge("kube_state_metrics_last_config_reload_success_timestamp_seconds",
-          "Timestamp of the last successful configuration reload.", names,
-          registry=registry).labels(*labels).set_to_current_time()
+    gauges[0].labels(*labels).set(digest)
+    gauges[1].labels(*labels).set(1)
+    gauges[2].labels(*labels).set_to_current_time()
+    return gauges
 
 
 def _family(f: CompiledFamily) -> Family:

@@ -347,3 +347,57 @@ def test_config_file_metrics(tmp_path: Any) -> None:
     assert value == int.from_bytes(hashlib.md5(CONFIG.encode()).digest()[:6], "little")
     assert exporter.telemetry.registry.get_sample_value("kube_state_metrics_last_config_reload_successful",
                                                         labels) == 1
+
+
+class RecordingExporter(FakeExporter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[str] = []
+
+    def add_resource(self, compiled: Any, api: Any) -> None:
+        super().add_resource(compiled, api)
+        self.log.append(f"+{compiled.name}")
+
+    def remove_resource(self, name: str) -> None:
+        super().remove_resource(name)
+        self.log.append(f"-{name}")
+
+
+def test_config_file_reload_rewatches_only_what_changed(tmp_path: Any) -> None:
+    """A changed file is applied without a restart: a new metric on Bar re-watches Bar only (its new
+    family appears), Foo keeps its list/watch; a file that does not load keeps the running one."""
+    path = tmp_path / "crs.yaml"
+    path.write_text(CONFIG)
+    options = Options(custom_resource_state_config_file=str(path))
+    ext = CustomResourceState(options, parse(CONFIG))
+    exporter = RecordingExporter()
+    ext.bind(exporter, follow=False)  # type: ignore[arg-type]
+    sink = ext.watches(options)[0].sink(None)
+    sink.upsert(crd("myteam.io", "Foo", "foos", {"v1": True}))
+    sink.upsert(crd("myteam.io", "Bar", "bars", {"v1": True}))
+    bar, foo = "myteam.io/v1, Resource=bars", "myteam.io/v1, Resource=foos"
+    assert sorted(exporter.added) == [bar, foo]
+    assert not ext.poll_config(), "nothing changed"
+
+    exporter.log.clear()
+    changed = CONFIG + """\
+        - name: bar_ready
+          help: "Bar ready"
+          each: {type: Gauge, gauge: {path: [status, ready], nilIsZero: yes}}
+"""
+    staged = tmp_path / "staged.yaml"
+    staged.write_text(changed)
+    staged.replace(path)  # a rename, as a ConfigMap update swaps the file
+    assert ext.poll_config()
+    assert exporter.log == [f"-{bar}", f"+{bar}"], "only the changed resource is watched anew"
+    assert [f.name for f in exporter.added[bar][0].families] == ["bar_replicas", "bar_ready"]
+    registry = exporter.telemetry.registry
+    labels = {"type": "customresourceconfig", "filename": str(path)}
+    assert registry.get_sample_value("kube_state_metrics_config_hash", labels) == \
+        int.from_bytes(__import__("hashlib").md5(changed.encode()).digest()[:6], "little")
+
+    exporter.log.clear()
+    path.write_text("spec: [")
+    assert not ext.poll_config()
+    assert exporter.log == [] and sorted(exporter.added) == [bar, foo]
+    assert registry.get_sample_value("kube_state_metrics_last_config_reload_successful", labels) == 0
