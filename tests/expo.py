@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from prometheus_client.parser import text_string_to_metric_families
 
 from ksm_py.gocompat.floats import format_float
+from ksm_py.metric import escape_label_value
 
 
 def samples(text: str) -> Iterator[tuple[str, tuple[tuple[str, str], ...], str]]:
@@ -15,6 +16,11 @@ def samples(text: str) -> Iterator[tuple[str, tuple[tuple[str, str], ...], str]]
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             yield sample.name, tuple(sorted(sample.labels.items())), format_float(float(sample.value))
+
+
+def series_key(name: str, pairs: Iterable[tuple[str, str]]) -> str:
+    """``name{k="v",...}`` with the values escaped as in the exposition (one line per series)."""
+    return name + "{" + ",".join(f'{k}="{escape_label_value(v)}"' for k, v in pairs) + "}"
 
 
 def parse_line(line: str) -> tuple[str, tuple[tuple[str, str], ...], str]:
@@ -31,8 +37,7 @@ def series(text: str, *, prefix: str = "", where: Iterable[tuple[str, str]] = ()
             continue
         if cond and not all(p in pairs for p in cond):
             continue
-        key = name + "{" + ",".join(f'{k}="{v}"' for k, v in pairs) + "}"
-        out[key] = value
+        out[series_key(name, pairs)] = value
     return out
 
 

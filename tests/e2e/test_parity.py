@@ -38,7 +38,7 @@ from harness import build
 from harness.controlplane import wait_for
 from ksm_py.options import KSM_RESOURCES
 from tests.conftest import Process, free_port, http_get, ksm_py_argv, wait_http_ok
-from tests.expo import parse_line
+from tests.expo import parse_line, series_key
 
 pytestmark = pytest.mark.e2e
 
@@ -628,8 +628,7 @@ def normalise(text: str) -> tuple[dict[str, dict[str, str]], set[str]]:
             headers.add(line)
             continue
         name, pairs, value = parse_line(line)
-        key = name + "{" + ",".join(f'{k}="{v}"' for k, v in pairs) + "}"
-        families.setdefault(name, {})[key] = value
+        families.setdefault(name, {})[series_key(name, pairs)] = value
     return families, headers
 
 

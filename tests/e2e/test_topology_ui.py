@@ -21,7 +21,7 @@ import bcrypt
 import pytest
 import yaml
 
-from tests.cluster.controlplane import wait_for
+from harness.controlplane import wait_for
 from tests.conftest import ROOT, Objects, Process, free_port, http_get, ksm_py_argv
 from tests.e2e.test_tls import _cert, _key, _write
 
@@ -79,10 +79,10 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
 # -- the cluster side -----------------------------------------------------------------------
 def demo_workloads(objects: Objects, rest: Any) -> None:
-    """tests/cluster/demo-workloads.yaml in the test's namespace, plus a Deployment whose pods
+    """harness/demo-workloads.yaml in the test's namespace, plus a Deployment whose pods
     need a ConfigMap nobody created and a pod with a hostile hostPath."""
     ns = objects.namespace
-    for doc in yaml.safe_load_all((ROOT / "tests/cluster/demo-workloads.yaml").read_text()):
+    for doc in yaml.safe_load_all((ROOT / "harness/demo-workloads.yaml").read_text()):
         if doc["kind"] == "Namespace":
             rest.request("PATCH", f"/api/v1/namespaces/{ns}", {"metadata": {"labels": doc["metadata"]["labels"]}},
                          content_type="application/merge-patch+json")

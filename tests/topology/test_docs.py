@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.expo import parse_line
+from tests.expo import parse_line, series_key
 
 from ._promtool import ROOT, promtool
 from ._util import obj, pod, render
@@ -63,8 +63,7 @@ def test_doc_examples_return_what_they_say(tmp_path: Path) -> None:
     for line in cluster().splitlines():
         if line and not line.startswith("#"):
             name, pairs, value = parse_line(line)
-            labels = ",".join(f'{k}="{v}"' for k, v in pairs)
-            inputs.append({"series": f"{name}{{{labels}}}", "values": f"{float(value):.0f}x10"})
+            inputs.append({"series": series_key(name, pairs), "values": f"{float(value):.0f}x10"})
     rules = tmp_path / "examples.yml"
     rules.write_text(yaml.safe_dump({"groups": [{"name": "examples", "rules": [
         {"record": f"doc_example_{i}", "expr": expr} for i, expr in enumerate(exprs)]}]}, sort_keys=False))
