@@ -33,11 +33,12 @@ def series(text: str, *, prefix: str = "", where: Iterable[tuple[str, str]] = ()
     cond = list(where)
     out: dict[str, str] = {}
     for name, pairs, value in samples(text):
-        if not name.startswith(prefix):
+        key = series_key(name, pairs)
+        if not key.startswith(prefix):  # a prefix may end in "{" (this family only)
             continue
         if cond and not all(p in pairs for p in cond):
             continue
-        out[series_key(name, pairs)] = value
+        out[key] = value
     return out
 
 
