@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.cluster.controlplane import wait_for
+from harness.controlplane import wait_for
 from tests.conftest import CLUSTER_ROLE, Process, http_get
 from tests.e2e._exporter import Exporter, ksm_py, upstream
 

@@ -141,29 +141,28 @@ def test_extension_stores_get_the_same_rendering_as_ksm_stores() -> None:
 
 
 def test_events_and_topology_render_errors_are_counted() -> None:
+    """A family that fails on an object is counted in ksm_py_render_errors_total for the events and
+    topology stores too (no family fails on valid objects, so one is made to)."""
     options = parse("--resources=events,topology")
     exporter = Exporter(options, _NoClient(), extensions=build_extensions(options))  # type: ignore[arg-type]
     refs = _reflectors(exporter)
-    # An Event whose time is no timestamp: kube_event_last_seen_timestamp_seconds cannot render it.
-    bad_event = {"apiVersion": "events.k8s.io/v1", "kind": "Event",
-                 "metadata": {"name": "e1", "namespace": "ns", "uid": "u1"},
-                 "regarding": {"kind": "Pod", "name": "p"}, "reason": "Started", "type": "Normal",
-                 "eventTime": "not a time"}
-    (events_sink,) = refs["events"].sinks
-    events_sink.upsert(bad_event)
-    assert _render_errors(exporter, "events", "kube_event_last_seen_timestamp_seconds") == 1
-    # Through a relist (replacement) as well.
-    replacement = events_sink.replacement()
-    replacement.add(bad_event)
-    replacement.commit()
-    assert _render_errors(exporter, "events", "kube_event_last_seen_timestamp_seconds") == 2
-    # A topology family that fails (none does on valid records, so one is made to).
-    (pod_sink,) = [s for s in refs["pods"].sinks if isinstance(s, TopologySink)]
-    compiled = pod_sink.store.compiled
 
     def boom(_obj: Any) -> Any:
         raise RuntimeError("boom")
 
+    event = {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "e1", "namespace": "ns", "uid": "u1"},
+             "regarding": {"kind": "Pod", "name": "p"}, "reason": "Started", "type": "Normal"}
+    (events_sink,) = refs["events"].sinks
+    events_sink.compiled.fns.append(("kube_event_boom", boom))
+    events_sink.upsert(event)
+    assert _render_errors(exporter, "events", "kube_event_boom") == 1
+    # Through a relist (replacement) as well.
+    replacement = events_sink.replacement()
+    replacement.add(event)
+    replacement.commit()
+    assert _render_errors(exporter, "events", "kube_event_boom") == 2
+    (pod_sink,) = [s for s in refs["pods"].sinks if isinstance(s, TopologySink)]
+    compiled = pod_sink.store.compiled
     compiled.fns.append(("kube_topology_boom", boom))
     pod_sink.upsert(pod("p", node="n1"))
     assert _render_errors(exporter, compiled.name, "kube_topology_boom") == 1

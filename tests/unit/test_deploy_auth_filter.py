@@ -1,6 +1,6 @@
 """deploy/components/auth-filter: --auth-filter and the RBAC it needs, only where it is enabled.
 
-Rendered with kustomize (built into the cache by ``python -m tests.cluster build``);
+Rendered with kustomize (built into the cache by ``python -m harness build``);
 tests/e2e/test_auth_filter.py runs ksm-py with the component's ClusterRole on the control plane.
 """
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from harness.manifests import DEPLOY, KustomizeMissing, container, kustomize_build, render, workloads
 from ksm_py.options import build_parser, options_from_args
-from tests.cluster.manifests import DEPLOY, KustomizeMissing, container, kustomize_build, render, workloads
 
 
 def build(path: str) -> list[dict[str, Any]]:

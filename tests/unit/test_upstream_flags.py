@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from harness import build, versions
 from ksm_py.options import BY_CONFIG_KEY, build_parser, options_from_args
-from tests.cluster import build, versions
 
 KSM_MODULE = "k8s.io/kube-state-metrics/v2"
 
