@@ -19,7 +19,7 @@ from .controlplane import ControlPlane, free_port, wait_for
 # As deploy/base runs it: kube-state-metrics' defaults plus ksm-py's events and topology.
 WITH_EXTENSIONS = "--resources=" + ",".join(sorted([*DEFAULT_RESOURCES, *EXTENSION_RESOURCES]))
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _port(preferred: int) -> int:

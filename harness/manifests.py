@@ -13,7 +13,7 @@ import yaml
 from . import build
 from .rest import ApiError, Rest, object_path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 # Every kustomization the repository ships, by a short name.
 VARIANTS: dict[str, Path] = {
