@@ -3,7 +3,7 @@
 #   docker run --rm -p 8080:8080 -p 8081:8081 ghcr.io/ksm-py/ksm-py:0.1.0 --kubeconfig=/kubeconfig
 # deploy/ runs it with a read-only root filesystem and no capabilities.
 # BASE: any image with python3.11 and pip on PATH; CI passes a stand-in built from Debian packages
-# (tests/cluster/image.py), as python:3.11-slim cannot be pulled there.
+# (harness/image.py), as python:3.11-slim cannot be pulled there.
 ARG BASE=python:3.11-slim
 FROM ${BASE}
 

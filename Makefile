@@ -12,7 +12,7 @@ build-cluster:
 # The stand-in base image of tests/e2e/test_image.py (debootstrap, needs root), built here so its
 # progress shows; where it cannot be built, that test fails naming the reason.
 build-image-base:
-	-$(PYTHON) -m tests.cluster build --only image-base
+	-$(PYTHON) -m harness build --only image-base
 
 # lint-imports: the layers and no import cycle, function-local imports included ([tool.importlinter]
 # in pyproject.toml); a new cycle or an upward import fails here.

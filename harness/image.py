@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import build
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 # Tagged with the recipe's revision too, so a changed recipe is imported again.
 BASE_REF = f"localhost/ksm-py-base:{build.IMAGE_BASE.version}.{build.IMAGE_BASE.revision}"
 # The host's CA bundle, mounted into the RUN steps only: pip then trusts what the host trusts

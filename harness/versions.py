@@ -24,7 +24,7 @@ TELEGRAF = "v1.37.2"
 PROMCHECK = PROMETHEUS
 # Helm (deploy/helm/ksm-py: lint, template, the render applied to the control plane), the current major.
 HELM = "v4.3.2"
-# The stand-in for python:3.11-slim that the image test builds the Dockerfile on (tests/cluster/image.py):
+# The stand-in for python:3.11-slim that the image test builds the Dockerfile on (harness/image.py):
 # debootstrap of this Debian suite (python3.11 + pip). The date is part of the cache key only: bump it
 # to pick up the suite's newer packages (security updates).
 IMAGE_BASE_SUITE = "bookworm"

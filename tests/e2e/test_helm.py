@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 import yaml
 
+from harness import build
+from harness.controlplane import service_account_kubeconfig, wait_for
+from harness.manifests import apply_all, container, delete_all, workloads
+from harness.rest import Rest
 from ksm_py.cli import build_extensions
 from ksm_py.families import RESOURCES
 from ksm_py.options import build_parser, options_from_args
-from tests.cluster import build
-from tests.cluster.controlplane import service_account_kubeconfig, wait_for
-from tests.cluster.manifests import apply_all, container, delete_all, workloads
-from tests.cluster.rest import Rest
 from tests.e2e.test_deploy import Ksm, resolved_args, sar, wait_running
 from tests.expo import series
 
@@ -40,7 +40,7 @@ DEFAULT_COLLECTORS = [*KSM_CHART_COLLECTORS, "topology", "events"]
 
 def helm_binary() -> str:
     if not build.HELM.is_built():
-        pytest.fail("helm is not built; run `python -m tests.cluster build --only helm`")
+        pytest.fail("helm is not built; run `python -m harness build --only helm`")
     return str(build.HELM.binary())
 
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.cluster import image as img
-from tests.cluster.build import BuildError
-from tests.cluster.controlplane import wait_for
+from harness import image as img
+from harness.build import BuildError
+from harness.controlplane import wait_for
 from tests.conftest import Objects, free_port, http_get
 from tests.expo import series
 

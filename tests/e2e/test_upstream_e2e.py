@@ -25,8 +25,8 @@ from typing import Any, Callable
 import pytest
 import yaml
 
-from tests.cluster import build
-from tests.cluster.controlplane import service_account_kubeconfig, wait_for
+from harness import build
+from harness.controlplane import service_account_kubeconfig, wait_for
 from tests.conftest import ROOT, WITH_EXTENSIONS, Process, free_port, http_get, ksm_py_argv, wait_http_ok
 from tests.e2e.test_parity import differences
 
@@ -39,7 +39,7 @@ EXTENSION_FAMILY = re.compile(r"^Metric kube_(topology|event)_[a-z_]+ not found 
 
 def module() -> Path:
     if not build.KSM_E2E.is_built():
-        pytest.fail("upstream's e2e suite is not built: python -m tests.cluster build")
+        pytest.fail("upstream's e2e suite is not built: python -m harness build")
     return build.KSM_E2E.home / "module"
 
 

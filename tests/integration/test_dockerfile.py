@@ -43,7 +43,7 @@ def test_dockerfile_shape() -> None:
     ins = instructions()
     froms = [a for i, a in ins if i == "FROM"]
     assert froms == ["${BASE}"], "one stage, on the base the build argument names"
-    # Users get the slim Python 3.11 image; CI passes a stand-in it can build (tests/cluster/image.py).
+    # Users get the slim Python 3.11 image; CI passes a stand-in it can build (harness/image.py).
     assert [a for i, a in ins if i == "ARG"] == ["BASE=python:3.11-slim"]
     assert [i for i, _ in ins][0] == "ARG"
     assert pip_install_args() == ["--no-cache-dir", "."], "installs only the package"

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 import yaml
 
+from harness.manifests import DEPLOY, VARIANTS, KustomizeMissing, container, kustomize_build, render, workloads
 from ksm_py.cli import build_extensions
 from ksm_py.customresourcestate import load_config
 from ksm_py.families import RESOURCES
 from ksm_py.options import ALL_RESOURCES, DEFAULT_RESOURCES, build_parser, options_from_args
-from harness.manifests import DEPLOY, VARIANTS, KustomizeMissing, container, kustomize_build, render, workloads
 
 CLUSTER_ROLE = DEPLOY / "base" / "cluster-role.yaml"
 IMAGE = "ghcr.io/ksm-py/ksm-py:0.1.0"
