@@ -263,11 +263,27 @@ def test_kube_state_metrics_chart_values_render_the_same_flags(tmp_path: Path) -
 
 
 def test_keys_the_chart_does_not_implement_fail_the_render() -> None:
-    for key, needle in (("kubeRBACProxy.enabled=true", "kubeRBACProxy"), ("authFilter.enabled=true", "authFilter"),
+    for key, needle in (("kubeRBACProxy.enabled=true", "kubeRBACProxy"),
+                        ("authFilter.enabled=true,rbac.useClusterRole=false,namespaces=a", "authFilter needs"),
                         ("metricAllowlist={a},metricDenylist={b}", "mutually exclusive"),
                         ("rbac.useClusterRole=false", "needs namespaces")):
         out = helm("template", "x", str(CHART), "--set", key)
         assert out.returncode != 0 and needle in out.stderr, (key, out.stderr)
+
+
+def test_auth_filter_render(tmp_path: Path) -> None:
+    docs = template({"authFilter": {"enabled": True}}, tmp=tmp_path)
+    assert "--auth-filter" in args_of(docs)
+    role = one(docs, "ClusterRole")
+    creates = [r for r in role["rules"] if r["verbs"] == ["create"]]
+    assert creates == [{"apiGroups": ["authentication.k8s.io"], "resources": ["tokenreviews"], "verbs": ["create"]},
+                       {"apiGroups": ["authorization.k8s.io"], "resources": ["subjectaccessreviews"],
+                        "verbs": ["create"]}]
+    role["rules"] = [r for r in role["rules"] if r not in creates]
+    assert rules_by_group(role) == expected_rules(DEFAULT_COLLECTORS)
+    default = template(tmp=tmp_path)
+    assert "--auth-filter" not in args_of(default)
+    assert all(r["verbs"] == ["list", "watch"] for r in one(default, "ClusterRole")["rules"])
 
 
 def test_namespaced_rbac_render(tmp_path: Path) -> None:

@@ -191,8 +191,8 @@ The RBAC rules the --resources list needs: list and watch, one rule per API grou
 {{- if .Values.kubeRBACProxy.enabled -}}
 {{- fail "kubeRBACProxy: not shipped by the ksm-py chart; serve TLS and authentication with --tls-config (extraArgs and a volume)" -}}
 {{- end -}}
-{{- if .Values.authFilter.enabled -}}
-{{- fail "authFilter: not implemented by the ksm-py chart yet; use --tls-config (extraArgs and a volume)" -}}
+{{- if and .Values.authFilter.enabled (not .Values.rbac.useClusterRole) -}}
+{{- fail "authFilter needs rbac.useClusterRole: TokenReviews and SubjectAccessReviews are cluster-scoped" -}}
 {{- end -}}
 {{- if .Values.networkPolicy.enabled -}}
 {{- fail "networkPolicy: not implemented by the ksm-py chart; add a NetworkPolicy with extraManifests" -}}
