@@ -73,8 +73,10 @@ class ReflectorSettings:
     # promises no bookmark before that: the cacher sends the minutely bookmark only once its
     # resourceVersion passed the watch's, which for a quiet resource can take until etcd's progress
     # notification (10 min by default) or the watch's end. So silence alone, shorter than the
-    # timeout, is no sign of a dead stream (bench/watch_quiet.py measures it). Dead peers and paths
-    # are found sooner by TCP keepalive (kube/client.py).
+    # timeout, is no sign of a dead stream (bench/watch_quiet.py measures it: on the local 1.37 control
+    # plane, 14 watches of 300 s ended at 300.0 s; bookmarks came every 60-61 s while etcd saw writes;
+    # events.k8s.io events have no watch cache, hence no bookmark at all). Dead peers and paths are
+    # found sooner by TCP keepalive (kube/client.py).
     stall_grace: float = 30.0
     # Test-only (KSM_PY_WATCH_READ_TIMEOUT): a fixed read timeout instead, to stall streams in seconds.
     read_timeout: float = 0.0
