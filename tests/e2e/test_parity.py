@@ -39,6 +39,9 @@ from harness.controlplane import wait_for
 from ksm_py.options import KSM_RESOURCES
 from tests.conftest import Process, free_port, http_get, ksm_py_argv, wait_http_ok
 from tests.expo import parse_line, series_key
+from tests.label_conflicts import CASES as CONFLICT_CASES
+from tests.label_conflicts import EXPECTED as CONFLICT_EXPECTED
+from tests.promcheck import CONTENT_TYPE_OPENMETRICS, checker
 
 pytestmark = pytest.mark.e2e
 
@@ -561,6 +564,20 @@ def build_world(w: World) -> None:
         "count/configmaps": "20", "requests.nvidia.com/gpu": "4", "requests.storage": "1.5Ti"}}})
 
 
+    # Issue 13: label and annotation keys that collide after sanitising (chains, keys equal to the
+    # generated names, three levels), on several kinds, namespaces and volume attachments included
+    # (kube_volumeattachment_labels exports every label whatever the allowlist).
+    for i, kv in enumerate(CONFLICT_CASES.values()):
+        conflicted = {"name": f"{ns}-lc{i}", "labels": dict(kv), "annotations": dict(kv)}
+        w.create({"apiVersion": "v1", "kind": "Namespace", "metadata": dict(conflicted)})
+        w.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {**conflicted, "name": f"lc{i}"}, "data": {}})
+        w.create({"apiVersion": "v1", "kind": "Secret", "metadata": {**conflicted, "name": f"lc{i}"}, "data": {}})
+        w.create({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {**conflicted, "name": f"lc{i}"}})
+        w.create({"apiVersion": "storage.k8s.io/v1", "kind": "VolumeAttachment",
+                  "metadata": {**conflicted, "name": f"parity-lc{i}-{w.tag}"},
+                  "spec": {"attacher": "example.csi.io", "nodeName": node,
+                           "source": {"persistentVolumeName": f"parity-csi-{w.tag}"}}})
+
     # Let the controllers do their first round before anything is compared.
     def settled() -> bool:
         pods = w.cluster.rest.get(f"/api/v1/namespaces/{ns}/pods")["items"]
@@ -605,6 +622,12 @@ class Exporter:
         status, _, body = http_get(f"http://127.0.0.1:{self.port}/metrics", timeout=60)
         assert status == 200, f"{self.name}: HTTP {status}"
         return body.decode()
+
+    def metrics_openmetrics(self) -> bytes:
+        status, _, body = http_get(f"http://127.0.0.1:{self.port}/metrics", {"Accept": CONTENT_TYPE_OPENMETRICS},
+                                         timeout=60)
+        assert status == 200, f"{self.name}: HTTP {status}"
+        return body
 
 
 def start(spawn: Callable[..., Process], kubeconfig: Path, flags: list[str], name: str) -> tuple[Exporter, Exporter]:
@@ -661,6 +684,10 @@ def assert_same(pairs: list[tuple[Exporter, Exporter]], timeout: float = 120,
         bodies = [(ours.metrics(), theirs.metrics()) for ours, theirs in pairs]
         last = [d for body_ours, body_theirs in bodies for d in differences(body_theirs, body_ours)]
         if not last:
+            # Prometheus' own parser takes every ksm-py body whole, text and OpenMetrics (issue 13).
+            for (ours, _), (body_ours, _) in zip(pairs, bodies, strict=True):
+                checker().check(body_ours.encode())
+                checker().check(ours.metrics_openmetrics(), CONTENT_TYPE_OPENMETRICS)
             if check is not None:
                 check([b for pair in bodies for b in pair])
             return [body for body, _ in bodies]
@@ -682,6 +709,17 @@ def test_same_series_as_upstream_for_every_resource(world: World, restricted_kub
     wait_for("both exporters see the parity objects", lambda: all(
         f'namespace="{world.ns}"' in e.metrics() and 'pod="mixed"' in e.metrics() for e in (ours, theirs)), 90)
     (body,) = assert_same([(ours, theirs)])
+    total = sum(len(f) for f in normalise(body)[0].values())
+    print(f"PARITY {variant}: {total}/{total} series identical with upstream")
+    if variant == "allowlists":
+        for i, case in enumerate(CONFLICT_CASES):
+            name, value = CONFLICT_EXPECTED[case][0]
+            for family, who in (("kube_namespace_labels", f'namespace="{world.ns}-lc{i}"'),
+                                ("kube_configmap_annotations", f'configmap="lc{i}"'),
+                                ("kube_volumeattachment_labels", f'volumeattachment="parity-lc{i}-{world.tag}"')):
+                prefix = "annotation" if family.endswith("annotations") else "label"
+                assert any(line.startswith(family + "{") and who in line and f'{prefix}_{name}="{value}"' in line
+                           for line in body.splitlines()), (family, case)
     # The object set really is varied: every family has series, but those it cannot reach here.
     from ksm_py.families import RESOURCES
 
@@ -884,3 +922,48 @@ def test_custom_resource_state_same_as_upstream(world: World, cluster: Any, rest
                 pass
         for kind, name in (("ClusterRoleBinding", "ksm-py-parity-crs"), ("ClusterRole", "ksm-py-parity-crs")):
             cluster.rest.delete({"kind": kind, "metadata": {"name": name}})
+
+
+def test_prometheus_takes_the_scrape_with_conflicting_labels(world: World, restricted_kubeconfig_path: Path,
+                                                             spawn: Any, tmp_path: Path) -> None:
+    """Issue 13: a real Prometheus scraping ksm-py with the conflicting keys present (wildcard
+    allowlists) stores the samples: up == 1 and the renamed labels are queryable."""
+    import json
+    import urllib.parse
+
+    import yaml
+
+    from tests.e2e.test_prometheus import prometheus_binary
+
+    prom_bin = prometheus_binary()
+    ksm = Exporter(spawn, ksm_py_argv(), restricted_kubeconfig_path, [RESOURCES_FLAG, *ALLOWLISTS], "ksm-py-prom")
+    ksm.wait()
+    wait_for("ksm-py sees the conflicting objects", lambda: f'namespace="{world.ns}-lc0"' in ksm.metrics(), 90)
+    config = tmp_path / "prometheus.yml"
+    config.write_text(yaml.safe_dump({
+        "global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
+        "scrape_configs": [{"job_name": "ksm-py", "static_configs": [{"targets": [f"127.0.0.1:{ksm.port}"]}]}]}))
+    port = free_port()
+    prom = spawn([str(prom_bin), f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                  f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"], name="prometheus")
+    wait_http_ok(f"http://127.0.0.1:{port}/-/ready", timeout=90, proc=prom)
+
+    def query(expr: str) -> list[dict[str, Any]]:
+        status, _, body = http_get(f"http://127.0.0.1:{port}/api/v1/query?{urllib.parse.urlencode({'query': expr})}")
+        assert status == 200, body[:300]
+        return list(json.loads(body)["data"]["result"])
+
+    name, value = CONFLICT_EXPECTED["chain"][0]
+    ns_index = list(CONFLICT_CASES).index("chain")
+    wait_for("Prometheus stored a scrape with the conflicting labels", lambda: query(
+        f'kube_namespace_labels{{namespace="{world.ns}-lc{ns_index}",label_{name}="{value}"}}'), 60, interval=1,
+        on_timeout=lambda: "\n" + prom.tail())
+    time.sleep(3)  # a few more scrapes
+    up = query('up{job="ksm-py"}')
+    assert [r["value"][1] for r in up] == ["1"], up
+    samples = query('scrape_samples_scraped{job="ksm-py"}')
+    print(f"PROMETHEUS: up=1, {samples[0]['value'][1]} samples per scrape of ksm-py with the conflicting labels")
+    for i, case in enumerate(CONFLICT_CASES):
+        name, value = CONFLICT_EXPECTED[case][-1]
+        assert query(f'kube_volumeattachment_labels{{volumeattachment="parity-lc{i}-{world.tag}",'
+                     f'label_{name}="{value}"}}'), case
