@@ -12,7 +12,7 @@ import yaml
 
 from harness.controlplane import ControlPlane, restricted_kubeconfig, wait_for
 from harness.proxy import FaultProxy
-from tests.conftest import CLUSTER_ROLE, Objects
+from tests.conftest import CLUSTER_ROLE, Objects, http_get
 from tests.e2e._exporter import (  # noqa: F401 - Exporter and upstream are imported from here by other tests
     CORE,
     Exporter,
@@ -52,7 +52,8 @@ def test_metrics_follow_create_update_delete(objects: Objects, restricted_kubeco
 
 
 def test_readyz_waits_for_every_resource_and_rbac_changes_recover(cluster: Any, spawn: Any, tmp_path: Path) -> None:
-    """A resource the identity cannot list keeps /readyz at 503 and reports 403; granting it recovers."""
+    """A resource the identity cannot list is reported (403, ksm_py_resource_forbidden, the /readyz body
+    names it) but, like upstream, does not hold readiness back; granting it recovers."""
     limited = limited_role(tmp_path, "ksm-py-e2e-limited", drop="nodes")
     kubeconfig = restricted_kubeconfig(cluster.rest, cluster.admin_kubeconfig, limited, name="ksm-py-limited",
                                        namespace="kube-system", path=tmp_path / "limited.kubeconfig")
@@ -61,8 +62,10 @@ def test_readyz_waits_for_every_resource_and_rbac_changes_recover(cluster: Any, 
     def forbidden_reported() -> bool:
         return 'ksm_py_api_errors_total{resource="nodes",status="403"}' in exp.telemetry()
     wait_for("403 on nodes reported", forbidden_reported, 30)
-    assert exp.readyz() == 503
+    status, _, body = http_get(f"http://127.0.0.1:{exp.tport}/readyz")
+    assert status == 200 and any(line.startswith("forbidden: nodes") for line in body.decode().splitlines()), body
     text = exp.telemetry()
+    assert 'ksm_py_resource_forbidden{namespace="",resource="nodes"} 1.0' in text
     assert 'ksm_py_resource_synced{namespace="",resource="pods"} 1.0' in text
     assert 'ksm_py_resource_synced{namespace="",resource="nodes"} 0.0' in text
     assert "kube_namespace_created{" in exp.metrics()  # the other resources keep working
@@ -70,8 +73,8 @@ def test_readyz_waits_for_every_resource_and_rbac_changes_recover(cluster: Any, 
     role = yaml.safe_load(CLUSTER_ROLE.read_text())
     role["metadata"]["name"] = "ksm-py-e2e-limited"
     cluster.rest.apply(role)
-    exp.wait_ready(timeout=45)
-    assert "kube_node_info{" in exp.metrics()
+    wait_for("nodes served after the grant", lambda: "kube_node_info{" in exp.metrics(), 45)
+    assert 'ksm_py_resource_forbidden{namespace="",resource="nodes"} 0.0' in exp.telemetry()
 
 
 def test_410_and_apiserver_restart_leave_nothing_stale(local_plane: ControlPlane, objects: Objects,

@@ -331,10 +331,10 @@ def test_default_render_applied_syncs_under_the_charts_rbac(cluster: Any, spawn:
         assert not [k for k in series(telemetry, prefix="ksm_py_api_errors_total{") if 'status="403"' in k], \
             telemetry
         synced = series(telemetry, prefix="ksm_py_resource_synced{")
-        assert synced and set(synced.values()) == {"1.0"}, synced
+        assert synced and set(synced.values()) == {"1"}, synced
         # /readyz does not wait for a forbidden resource: the chart's role must leave none forbidden.
         forbidden = series(telemetry, prefix="ksm_py_resource_forbidden{")
-        assert set(forbidden.values()) <= {"0.0"}, forbidden
+        assert set(forbidden.values()) <= {"0"}, forbidden
         ksm.wait_reports(f'kube_pod_info{{namespace="{namespace}",pod="{pod["metadata"]["name"]}"')
         text = ksm.metrics()
         assert "kube_node_info{" in text
