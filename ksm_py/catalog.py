@@ -14,6 +14,7 @@ from typing import Sequence
 from .families import RESOURCES
 from .families._dsl import Family, Resource
 from .metric import STABLE
+from .readme import replace_section, section
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,18 +108,9 @@ BEGIN, END = "<!-- families:begin -->", "<!-- families:end -->"
 
 
 def readme_section(text: str) -> str:
-    """What the README holds between the markers."""
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    return text[start:end].strip("\n") + "\n"
+    return section(text, BEGIN, END)
 
 
 def update_readme(path: str) -> bool:
-    """Rewrite the generated section of ``path``; True when it changed."""
-    with open(path) as f:
-        text = f.read()
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    new = text[:start] + "\n" + render_markdown(rows()) + text[end:]
-    if new != text:
-        with open(path, "w") as f:
-            f.write(new)
-    return new != text
+    """Rewrite the generated table of ``path``; True when it changed."""
+    return replace_section(path, BEGIN, END, render_markdown(rows()))

@@ -16,6 +16,7 @@ import re
 from typing import Any, Callable, Sequence
 
 from .gocompat.times import parse_duration
+from .readme import replace_section, section
 
 # Every --resources key of kube-state-metrics v2.20 (32 of them enabled by default).
 KSM_RESOURCES = (
@@ -570,17 +571,9 @@ BEGIN, END = "<!-- flags:begin -->", "<!-- flags:end -->"
 
 
 def readme_section(text: str) -> str:
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    return text[start:end].strip("\n") + "\n"
+    return section(text, BEGIN, END)
 
 
 def update_readme(path: str) -> bool:
-    """Rewrite the generated flag table of ``path``; True when it changed."""
-    with open(path) as f:
-        text = f.read()
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    new = text[:start] + "\n" + render_markdown() + text[end:]
-    if new != text:
-        with open(path, "w") as f:
-            f.write(new)
-    return new != text
+    """Rewrite the generated table of ``path``; True when it changed."""
+    return replace_section(path, BEGIN, END, render_markdown())
