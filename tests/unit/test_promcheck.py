@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from tests.promcheck import CONTENT_TYPE_OPENMETRICS, binary, checker
+from tests.promcheck import CONTENT_TYPE_OPENMETRICS, Rejected, binary, checker
 
 HEAD = b"# HELP kube_namespace_labels Kubernetes labels converted to Prometheus labels.\n" \
        b"# TYPE kube_namespace_labels gauge\n"
@@ -63,3 +63,19 @@ def test_command_line_exit_status_and_message() -> None:
     assert b"REJECTED" in run.stderr
     run = subprocess.run([str(binary())], input=GOOD, capture_output=True, timeout=30)
     assert run.returncode == 0 and b"ok, 2 series" in run.stdout
+
+
+SPLIT = HEAD + b'kube_namespace_labels{namespace="a"} 1\n# HELP other x\n# TYPE other gauge\nother 1\n' \
+    + b'kube_namespace_labels{namespace="b"} 1\n'
+DUPLICATE_LABEL = HEAD + b'kube_namespace_labels{namespace="a",label_x="1",label_x="2"} 1\n'
+
+
+def test_a_split_family_passes_only_where_upstream_splits_it_too() -> None:
+    """The parity e2e tolerates the grouping rule only as far as upstream breaks it (one store per
+    CRD version); anything else, or a split upstream does not have, is still rejected."""
+    checker().check_like_upstream(SPLIT, SPLIT)
+    checker().check_like_upstream(GOOD, SPLIT)
+    with pytest.raises(Rejected, match="not one group"):
+        checker().check_like_upstream(SPLIT, GOOD)
+    with pytest.raises(Rejected, match="not unique"):
+        checker().check_like_upstream(DUPLICATE_LABEL, DUPLICATE_LABEL)
