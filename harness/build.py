@@ -314,6 +314,22 @@ def _build_image_base(c: Component, log: Path) -> None:
 PROMETHEUS_MODULE = "github.com/prometheus/prometheus"
 
 
+def _prometheus_wrapper(src: Path, name: str, version: str, log: Path) -> None:
+    """A wrapper module in ``src`` requiring the Prometheus module at ``version``, with that
+    module's own go.sum (no ``go mod tidy``: see ``_build_prometheus``)."""
+    env = {**os.environ, **GO_ENV}
+    out = subprocess.run(["go", "mod", "download", "-json", f"{PROMETHEUS_MODULE}@{version}"],
+                         cwd=src, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        log.write_text(out.stdout + out.stderr)
+        raise BuildError(f"cannot download {PROMETHEUS_MODULE}@{version}: {out.stdout}{out.stderr}")
+    module = Path(json.loads(out.stdout)["Dir"])
+    go = re.search(r"^go (\S+)", (module / "go.mod").read_text(), re.M)
+    (src / "go.mod").write_text(f"module ksmpy.local/{name}\n\ngo {go.group(1) if go else '1.26.0'}\n\n"
+                                f"require {PROMETHEUS_MODULE} {version}\n")
+    (src / "go.sum").write_bytes((module / "go.sum").read_bytes())
+
+
 def _build_prometheus(c: Component, log: Path) -> None:
     """Prometheus' server with only the Kubernetes service discovery compiled in (its own build tags).
 
@@ -321,17 +337,7 @@ def _build_prometheus(c: Component, log: Path) -> None:
     refuses one of them (hashicorp/nomad/api); the module's own go.sum covers what the build needs.
     """
     src = _module_dir(f"{c.name}-{c.version}")
-    env = {**os.environ, **GO_ENV}
-    out = subprocess.run(["go", "mod", "download", "-json", f"{PROMETHEUS_MODULE}@{c.version}"],
-                         cwd=src, env=env, capture_output=True, text=True)
-    if out.returncode != 0:
-        log.write_text(out.stdout + out.stderr)
-        raise BuildError(f"cannot download {PROMETHEUS_MODULE}@{c.version}: {out.stdout}{out.stderr}")
-    module = Path(json.loads(out.stdout)["Dir"])
-    go = re.search(r"^go (\S+)", (module / "go.mod").read_text(), re.M)
-    (src / "go.mod").write_text(f"module ksmpy.local/{c.name}-bin\n\ngo {go.group(1) if go else '1.26.0'}\n\n"
-                                f"require {PROMETHEUS_MODULE} {c.version}\n")
-    (src / "go.sum").write_bytes((module / "go.sum").read_bytes())
+    _prometheus_wrapper(src, f"{c.name}-bin", c.version, log)
     c.bin_dir.mkdir(parents=True, exist_ok=True)
     minor, patch = c.version.removeprefix("v0.").split(".")
     release = f"{int(minor) // 100}.{int(minor) % 100}.{patch}"  # v0.316.0 is Prometheus 3.16.0
@@ -389,17 +395,7 @@ def _build_promcheck(c: Component, log: Path) -> None:
     build only compiles the parser's packages (model/textparse and its dependencies).
     """
     src = _module_dir(f"{c.name}-{c.version}")
-    env = {**os.environ, **GO_ENV}
-    out = subprocess.run(["go", "mod", "download", "-json", f"{PROMETHEUS_MODULE}@{versions.PROMCHECK}"],
-                         cwd=src, env=env, capture_output=True, text=True)
-    if out.returncode != 0:
-        log.write_text(out.stdout + out.stderr)
-        raise BuildError(f"cannot download {PROMETHEUS_MODULE}@{versions.PROMCHECK}: {out.stdout}{out.stderr}")
-    module = Path(json.loads(out.stdout)["Dir"])
-    go = re.search(r"^go (\S+)", (module / "go.mod").read_text(), re.M)
-    (src / "go.mod").write_text(f"module ksmpy.local/promcheck\n\ngo {go.group(1) if go else '1.26.0'}\n\n"
-                                f"require {PROMETHEUS_MODULE} {versions.PROMCHECK}\n")
-    (src / "go.sum").write_bytes((module / "go.sum").read_bytes())
+    _prometheus_wrapper(src, "promcheck", versions.PROMCHECK, log)
     shutil.copyfile(PROMCHECK_SOURCE, src / "main.go")
     c.bin_dir.mkdir(parents=True, exist_ok=True)
     _go(["build", "-v", "-p", "2", "-trimpath", "-ldflags", "-s -w", "-o", str(c.binary()), "."],
