@@ -9,10 +9,11 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
+from harness import build
 from harness.controlplane import ClusterUnavailable, ControlPlane, restricted_kubeconfig, wait_for
 from harness.rest import Rest
 from ksm_py.options import DEFAULT_RESOURCES, EXTENSION_RESOURCES
@@ -41,10 +42,18 @@ class ExternalCluster:
         pass
 
 
-def _e2e_unavailable(reason: str) -> None:
+def e2e_unavailable(reason: str) -> NoReturn:
     if os.environ.get("KSM_PY_REQUIRE_E2E"):
         pytest.fail(f"e2e required (KSM_PY_REQUIRE_E2E is set) but unavailable: {reason}")
     pytest.skip(reason)
+
+
+def built(component: build.Component) -> Path:
+    """The component's main binary from the harness cache; without it the test fails
+    (KSM_PY_REQUIRE_E2E) or skips, naming the build command."""
+    if not component.is_built():
+        e2e_unavailable(f"{component.name} is not built: python -m harness build --only {component.name}")
+    return component.binary()
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +69,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     try:
         plane.start()
     except ClusterUnavailable as e:
-        _e2e_unavailable(str(e))
+        e2e_unavailable(str(e))
     try:
         yield plane
     finally:

@@ -9,15 +9,13 @@ TSDB head's checks (repeated label names, invalid UTF-8, a series twice) plus th
 from __future__ import annotations
 
 import atexit
-import os
 import re
 import subprocess
 import threading
 from pathlib import Path
 
-import pytest
-
 from harness import build
+from tests.conftest import built
 
 CONTENT_TYPE_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 CONTENT_TYPE_OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -29,12 +27,7 @@ class Rejected(AssertionError):
 
 def binary() -> Path:
     """The built checker; fails (KSM_PY_REQUIRE_E2E) or skips when it is not built."""
-    if build.PROMCHECK.is_built():
-        return build.PROMCHECK.binary()
-    reason = "the Prometheus parser checker is not built: python -m harness build --only promcheck"
-    if os.environ.get("KSM_PY_REQUIRE_E2E"):
-        pytest.fail(reason)
-    pytest.skip(reason)
+    return built(build.PROMCHECK)
 
 
 class Checker:

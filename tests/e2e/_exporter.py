@@ -9,13 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from harness import build
 from harness.controlplane import wait_for
 from harness.proxy import FaultProxy
-from tests.conftest import CLUSTER_ROLE, Objects, Process, free_port, http_get, ksm_py_argv, wait_http_ok
+from tests.conftest import CLUSTER_ROLE, Objects, Process, built, free_port, http_get, ksm_py_argv, wait_http_ok
 from tests.expo import series
 
 CORE = "pods,nodes,namespaces,deployments,replicasets"
@@ -53,9 +52,7 @@ def ksm_py(spawn: Callable[..., Process], kubeconfig: Path, *flags: str, env: di
 
 
 def upstream(spawn: Callable[..., Process], kubeconfig: Path, *flags: str) -> Exporter:
-    if not build.KSM.is_built():
-        pytest.fail("kube-state-metrics is not built: python -m harness build")
-    return Exporter(spawn, [str(build.KSM.binary())], kubeconfig, list(flags), "kube-state-metrics")
+    return Exporter(spawn, [str(built(build.KSM))], kubeconfig, list(flags), "kube-state-metrics")
 
 
 def deployment(name: str, replicas: int) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from kubernetes.client.rest import ApiException
 
 from harness import build
 from harness.controlplane import ControlPlane, listening_sockets, process_tree, wait_for
-from tests.conftest import Objects, free_port, http_get, wait_http_ok
+from tests.conftest import Objects, built, free_port, http_get, wait_http_ok
 
 pytestmark = pytest.mark.e2e
 
@@ -116,8 +116,7 @@ def test_restricted_identity_can_list_and_watch_but_not_write(objects: Objects, 
 
 def test_upstream_kube_state_metrics_serves_pod_info(objects: Objects, restricted_kubeconfig_path: Path,
                                                      spawn: Any) -> None:
-    if not build.KSM.is_built():
-        pytest.fail("kube-state-metrics is not built: python -m harness build --only kube-state-metrics")
+    built(build.KSM)
     objects.create(deployment("ref", 2, {"app": "ref"}))
     objects.wait("2 pods", lambda: len(objects.list("v1", "Pod", label_selector="app=ref")) == 2, 60)
     port, tport = free_port(), free_port()

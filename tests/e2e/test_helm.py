@@ -21,6 +21,7 @@ from harness.rest import Rest
 from ksm_py.cli import build_extensions
 from ksm_py.families import RESOURCES
 from ksm_py.options import build_parser, options_from_args
+from tests.conftest import built
 from tests.e2e.test_deploy import Ksm, resolved_args, sar, wait_running
 from tests.expo import series
 
@@ -39,9 +40,7 @@ DEFAULT_COLLECTORS = [*KSM_CHART_COLLECTORS, "topology", "events"]
 
 
 def helm_binary() -> str:
-    if not build.HELM.is_built():
-        pytest.fail("helm is not built; run `python -m harness build --only helm`")
-    return str(build.HELM.binary())
+    return str(built(build.HELM))
 
 
 def helm(*args: str) -> subprocess.CompletedProcess[str]:

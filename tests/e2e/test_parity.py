@@ -37,7 +37,7 @@ from cryptography.x509.oid import NameOID
 from harness import build
 from harness.controlplane import wait_for
 from ksm_py.options import KSM_RESOURCES
-from tests.conftest import Process, free_port, http_get, ksm_py_argv, wait_http_ok
+from tests.conftest import Process, built, free_port, http_get, ksm_py_argv, wait_http_ok
 from tests.expo import parse_line, series_key
 from tests.label_conflicts import CASES as CONFLICT_CASES
 from tests.label_conflicts import EXPECTED as CONFLICT_EXPECTED
@@ -631,10 +631,8 @@ class Exporter:
 
 
 def start(spawn: Callable[..., Process], kubeconfig: Path, flags: list[str], name: str) -> tuple[Exporter, Exporter]:
-    if not build.KSM.is_built():
-        pytest.fail("kube-state-metrics is not built: python -m harness build")
     ours = Exporter(spawn, ksm_py_argv(), kubeconfig, flags, f"ksm-py-{name}")
-    theirs = Exporter(spawn, [str(build.KSM.binary())], kubeconfig, flags, f"kube-state-metrics-{name}")
+    theirs = Exporter(spawn, [str(built(build.KSM))], kubeconfig, flags, f"kube-state-metrics-{name}")
     ours.wait()
     theirs.wait()
     return ours, theirs

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
-import os
 import re
 import time
 import urllib.parse
@@ -30,7 +29,7 @@ from harness import build
 from harness.controlplane import ControlPlane, wait_for
 from harness.manifests import DEPLOY
 from harness.rest import ApiError, Rest
-from tests.conftest import Objects, Process, free_port, http_get, ksm_py_argv, wait_http_ok
+from tests.conftest import Objects, Process, built, free_port, http_get, ksm_py_argv, wait_http_ok
 from tests.expo import series
 
 pytestmark = pytest.mark.e2e
@@ -47,12 +46,7 @@ REQUESTS = {"requests": {"cpu": "100m", "memory": "16Mi"}}
 def prometheus_binary() -> Path:
     """Prometheus with Kubernetes SD: Debian's 2.42 package is built without it (its promtool and
     prometheus reject `kubernetes_sd_configs`), so the harness builds one from the Go module proxy."""
-    if build.PROMETHEUS.is_built():
-        return build.PROMETHEUS.binary()
-    reason = "Prometheus with Kubernetes SD is not built: python -m harness build --only prometheus"
-    if os.environ.get("KSM_PY_REQUIRE_E2E"):
-        pytest.fail(reason)
-    pytest.skip(reason)
+    return built(build.PROMETHEUS)
 
 
 class Prometheus:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import secrets
 import shutil
@@ -31,7 +30,7 @@ from harness.controlplane import wait_for
 from harness.manifests import DEPLOY, KustomizeMissing, apply_all, delete_all, kustomize_build, render
 from harness.rest import ApiError, Rest
 from ksm_py.options import DEFAULT_RESOURCES
-from tests.conftest import Objects, Process, free_port, http_get, ksm_py_argv, wait_http_ok
+from tests.conftest import Objects, Process, built, e2e_unavailable, free_port, http_get, ksm_py_argv, wait_http_ok
 from tests.expo import series
 
 pytestmark = pytest.mark.e2e
@@ -43,22 +42,14 @@ ENV = "e2e"
 RECENT = "4s"
 
 
-def required(reason: str) -> None:
-    if os.environ.get("KSM_PY_REQUIRE_E2E"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 def telegraf_binary() -> Path:
-    if not build.TELEGRAF.is_built():
-        required("Telegraf is not built: python -m harness build --only telegraf")
-    return build.TELEGRAF.binary()
+    return built(build.TELEGRAF)
 
 
 def influxd_binary() -> str:
     exe = shutil.which("influxd")
     if exe is None:
-        required("influxd is missing: apt-get install influxdb (Debian's InfluxDB 1.x; .ci/run installs it)")
+        e2e_unavailable("influxd is missing: apt-get install influxdb (Debian's InfluxDB 1.x; .ci/run installs it)")
     assert exe is not None
     return exe
 

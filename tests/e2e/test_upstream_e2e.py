@@ -27,7 +27,7 @@ import yaml
 
 from harness import build
 from harness.controlplane import service_account_kubeconfig, wait_for
-from tests.conftest import ROOT, WITH_EXTENSIONS, Process, free_port, http_get, ksm_py_argv, wait_http_ok
+from tests.conftest import ROOT, WITH_EXTENSIONS, Process, built, free_port, http_get, ksm_py_argv, wait_http_ok
 from tests.e2e.test_parity import differences
 
 pytestmark = pytest.mark.e2e
@@ -38,8 +38,7 @@ EXTENSION_FAMILY = re.compile(r"^Metric kube_(topology|event)_[a-z_]+ not found 
 
 
 def module() -> Path:
-    if not build.KSM_E2E.is_built():
-        pytest.fail("upstream's e2e suite is not built: python -m harness build")
+    built(build.KSM_E2E)
     return build.KSM_E2E.home / "module"
 
 
