@@ -32,8 +32,9 @@ class Telemetry:
                                    ["result", "resource"], registry=r)
         self.watch_closed_total = Counter(
             "ksm_py_watch_closed", "Watch streams that ended, by reason: closed (the API server ended it at its "
-            "timeoutSeconds, the normal end), expired (410, a relist follows), stalled (no byte past its "
-            "timeoutSeconds plus a grace), error (connection cut, error event). All but closed are early reconnects.",
+            "timeoutSeconds, the normal end), expired (410 on resuming from a compacted resourceVersion, as a quiet "
+            "watch without bookmarks does; a relist follows), stalled (no byte past its timeoutSeconds plus a grace), "
+            "error (connection cut, error event). Stalled and error are early reconnects.",
             ["resource", "reason"], registry=r)
         self.events_total = Counter("ksm_py_watch_events", "Watch events applied, by resource and event type.",
                                     ["resource", "type"], registry=r)

@@ -233,8 +233,9 @@ class Reflector:
                 self.watch()
                 backoff.reset()
             except Gone:
+                # Not an error: resuming from a resourceVersion etcd has compacted is the normal end of
+                # a quiet watch without bookmarks (events have no watch cache); a relist follows.
                 logger.info("%s: resourceVersion %s expired, listing again", self.name, self.resource_version)
-                self.stats.error(self.name, "410")
                 self.resource_version = ""
             except StreamIdle:
                 # The server should have ended the stream by now (its timeoutSeconds passed): the
@@ -271,6 +272,8 @@ class Reflector:
         except ApiError as e:
             self.stats.list_request(self.name, False)
             if e.status == 410:
+                # An expired continue token: this list failed and starts over.
+                self.stats.error(self.name, "410")
                 raise Gone() from e
             raise
         except Exception:

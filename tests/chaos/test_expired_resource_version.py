@@ -59,8 +59,8 @@ def test_410_on_watch_relists_and_replaces(local_plane: ControlPlane, objects: O
         recorder = Recorder(exp)
 
         def relisted() -> bool:
-            return metric_sum(exp.telemetry(), "ksm_py_api_errors_total", resource="configmaps", status="410") >= 1
-        wait_for("ksm-py got 410 Gone on configmaps and counted it", relisted, 60,
+            return metric_sum(exp.telemetry(), "ksm_py_watch_closed_total", resource="configmaps", reason="expired") >= 1
+        wait_for("ksm-py got 410 Gone on configmaps and counted the expired stream", relisted, 60,
                  on_timeout=lambda: exp.proc.tail(30))
         ground_truth(spawn, restricted_kubeconfig_path, flags, exp, scenario="410 Gone on watch",
                      faults="cut off + 3 deletes, 2 updates, 1 create + etcd compaction + apiserver restart",

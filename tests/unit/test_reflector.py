@@ -280,11 +280,20 @@ def test_watching_flag_and_last_sync_follow_the_stream() -> None:
     assert not r.watching and r.resource_version == "9"
 
 
-def test_410_is_counted_as_an_api_error() -> None:
+def test_410_on_resuming_a_watch_is_an_expired_stream_and_a_relist_not_an_api_error() -> None:
     stats = Stats()
     source = FakeSource([page([], "1"), page([], "5")], [[event("ERROR", {"code": 410, "reason": "Expired"})], []])
     reflector(source, RecordingSink(), stats).run(iterations=2)
-    assert ("error", "410") in stats.calls
+    assert ("closed", "expired") in stats.calls
+    assert [c for c in stats.calls if c[0] == "list"] == [("list", "True", "0")] * 2
+    assert not [c for c in stats.calls if c[0] == "error"]
+
+
+def test_410_on_a_list_page_is_a_failed_list_and_an_api_error() -> None:
+    stats = Stats()
+    source = FakeSource([page([], "1", cont="t1"), ApiError(410, "Expired"), page([], "5")], [[], []])
+    reflector(source, RecordingSink(), stats).run(iterations=2)
+    assert ("error", "410") in stats.calls and ("list request", "False") in stats.calls
 
 
 def test_the_next_page_is_requested_while_this_one_is_rendered() -> None:
