@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import orjson
 
@@ -121,6 +121,19 @@ class Api:
         """Objects of a kind, from one metadata-only page (``remainingItemCount`` + items)."""
         page = self.json("GET", collection_path(kind) + "?limit=1", accept=METADATA_LIST)
         return len(page.get("items") or []) + int(page.get("metadata", {}).get("remainingItemCount") or 0)
+
+
+    def uids(self, kind: str, page: int = 5000) -> list[str]:
+        """Every object's UID of a kind (metadata-only pages, followed by ``continue``)."""
+        out: list[str] = []
+        token = ""
+        while True:
+            query = f"?limit={page}" + (f"&continue={quote(token, safe='')}" if token else "")
+            body = self.json("GET", collection_path(kind) + query, accept=METADATA_LIST)
+            out.extend(item["metadata"]["uid"] for item in body.get("items") or [])
+            token = (body.get("metadata") or {}).get("continue") or ""
+            if not token:
+                return out
 
 
 def parallel(label: str, items: Iterable[Any], fn: Callable[[Any], Any], *, total: int, workers: int = 16,

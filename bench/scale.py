@@ -37,6 +37,7 @@ import orjson
 
 from harness import build
 from harness.controlplane import ControlPlane
+from ksm_py.sharding import shard_of
 
 from ._util import Progress, cpu_seconds, log, median, percentile, proc_status, table
 from .api import Api, ApiFailure, collection_path, object_path, parallel
@@ -113,6 +114,10 @@ PRESETS = {
     "1k": Preset("1k", nodes=10, pods=1_000, churn_rate=20, churn_seconds=15),
     "10k": Preset("10k", nodes=100, pods=10_000, churn_rate=100, churn_seconds=30),
     "50k": Preset("50k", nodes=500, pods=50_000, churn_rate=200, churn_seconds=60),
+    "100k": Preset("100k", nodes=1_000, pods=100_000, churn_rate=300, churn_seconds=60),
+    # Kubernetes' scalability limits (5,000 nodes, 150,000 pods): see bench/README.md for what
+    # it needs and whether it fits this machine.
+    "150k": Preset("150k", nodes=5_000, pods=150_000, churn_rate=300, churn_seconds=60),
 }
 
 
@@ -268,15 +273,21 @@ def ksm_py_argv() -> list[str]:
 
 
 class Exporter:
-    def __init__(self, name: str, argv: list[str], kubeconfig: Path, logdir: Path,
-                 resources: str = KSM_DEFAULT_RESOURCES) -> None:
-        self.name = name
+    """One exporter process; with ``shard=(i, n)`` shard i of n (``name`` becomes ``group/i``)."""
+
+    def __init__(self, group: str, argv: list[str], kubeconfig: Path, logdir: Path,
+                 resources: str = KSM_DEFAULT_RESOURCES, shard: tuple[int, int] | None = None) -> None:
+        self.group = group
+        self.shard = shard
+        self.name = f"{group}/{shard[0]}" if shard else group
         self.port, self.tport = free_port(), free_port()
         self.argv = [*argv, f"--kubeconfig={kubeconfig}", "--host=127.0.0.1", f"--port={self.port}",
                      "--telemetry-host=127.0.0.1", f"--telemetry-port={self.tport}", "--enable-gzip-encoding"]
         if resources:
             self.argv.append(f"--resources={resources}")
-        self.log = logdir / f"{name}.log"
+        if shard:
+            self.argv += [f"--shard={shard[0]}", f"--total-shards={shard[1]}"]
+        self.log = logdir / (f"{group}-shard{shard[0]}.log" if shard else f"{group}.log")
         self.proc: subprocess.Popen[bytes] | None = None
         self.t0 = 0.0
 
@@ -310,12 +321,16 @@ class Exporter:
 
 
 class LineCounter:
-    """Counts sample lines by prefix in a streamed text body (handles lines split across chunks)."""
+    """Counts sample lines by prefix in a streamed text body (handles lines split across chunks).
 
-    def __init__(self, prefixes: Sequence[bytes]) -> None:
+    With ``fingerprint``, also sums a 64-bit hash of every series (the line without its value): two
+    bodies, or a union of disjoint bodies, with the same count and sum hold the same series."""
+
+    def __init__(self, prefixes: Sequence[bytes], fingerprint: bool = False) -> None:
         self.prefixes = list(prefixes)
         self.counts = dict.fromkeys(self.prefixes, 0)
         self.samples = 0
+        self.fingerprint = 0 if fingerprint else None
         self._tail = b"\n"
 
     def feed(self, chunk: bytes) -> None:
@@ -329,6 +344,17 @@ class LineCounter:
         for p in self.prefixes:
             self.counts[p] += whole.count(b"\n" + p)
         self.samples += whole.count(b"\n") - 1 - whole.count(b"\n#")
+        if self.fingerprint is not None:
+            self.fingerprint = (self.fingerprint + series_fingerprint(whole.split(b"\n"))) & _MASK64
+
+
+_MASK64 = (1 << 64) - 1
+
+
+def series_fingerprint(lines: Sequence[bytes]) -> int:
+    """Sum (mod 2**64) of a hash of each sample line's series (name and labels, value cut off).
+    Order-free, so it adds up over chunks and over shards. Python's bytes hash: one process only."""
+    return sum(hash(line[:line.rfind(b" ")]) & _MASK64 for line in lines if line and line[0] != 35) & _MASK64
 
 
 @dataclasses.dataclass
@@ -405,7 +431,7 @@ def wait_ready(exp: Exporter, expected: dict[str, int], timeout: float) -> dict[
             t = time.monotonic()
             polls += 1
             try:
-                if exp.name == "ksm-py":
+                if exp.group == "ksm-py":
                     ready = http_get(exp.tport, "/readyz", timeout=30).status == 200
                 else:
                     counter = LineCounter([COMPLETENESS[k] for k in expected])
@@ -416,7 +442,7 @@ def wait_ready(exp: Exporter, expected: dict[str, int], timeout: float) -> dict[
             if ready:
                 ready_s = t - exp.t0
                 break
-            time.sleep(0.05 if exp.name == "ksm-py" else 0.1)
+            time.sleep(0.05 if exp.group == "ksm-py" else 0.1)
         cpu = cpu_seconds(exp.pid)
         mem = proc_status(exp.pid)
     finally:
@@ -426,13 +452,13 @@ def wait_ready(exp: Exporter, expected: dict[str, int], timeout: float) -> dict[
 
 
 def verify(exp: Exporter, expected: dict[str, int]) -> dict[str, Any]:
-    counter = LineCounter([COMPLETENESS[k] for k in expected])
+    counter = LineCounter([COMPLETENESS[k] for k in expected], fingerprint=True)
     result = http_get(exp.port, "/metrics", sink=counter.feed)
     counts = {k: counter.counts[COMPLETENESS[k]] for k in expected}
     missing = {k: (counts[k], n) for k, n in expected.items() if counts[k] < n}
     if result.status != 200 or missing:
         raise RuntimeError(f"{exp.name}: incomplete /metrics (status {result.status}; have, want: {missing})")
-    return {"samples": counter.samples, "series_by_kind": counts}
+    return {"samples": counter.samples, "series_by_kind": counts, "fingerprint": counter.fingerprint}
 
 
 def scrape_round(exps: Sequence[Exporter], n: int, gzip: bool) -> dict[str, list[Scrape]]:
@@ -558,52 +584,61 @@ def settle(api: Api, plane: ControlPlane, expected: dict[str, int], timeout: flo
     return time.monotonic() - started
 
 
-def measure(p: Preset, api: Api, plane: ControlPlane, names: Sequence[tuple[str, str]], expected: dict[str, int],
-            resources: str, logdir: Path, order: Sequence[str], started: list[Exporter]) -> dict[str, Any]:
-    """One run: both exporters started (in ``order``, each synced alone), scraped, churned, stopped."""
+def measure(p: Preset, api: Api, plane: ControlPlane, names: Sequence[tuple[str, str]],
+            expected: Sequence[dict[str, int]], resources: str, logdir: Path, order: Sequence[str],
+            started: list[Exporter], scrapes: int | None = None) -> dict[str, Any]:
+    """One run: both exporters started (in ``order``, each instance synced alone), scraped, churned,
+    stopped. ``expected`` holds the object counts per shard: one entry, or one per shard of
+    ``--total-shards`` (then every exporter runs as that many instances, ``group/shard``)."""
     exporters: list[Exporter] = []
     _measurements[0] += 1
+    total = len(expected)
+    n_scrapes = scrapes or p.scrapes
     try:
-        made = {"ksm-py": Exporter("ksm-py", ksm_py_argv(), plane.admin_kubeconfig, logdir, resources),
-                "upstream": Exporter("upstream", [str(build.KSM.binary())], plane.admin_kubeconfig, logdir, resources)}
-        exporters = [made[n] for n in order]
+        argv = {"ksm-py": ksm_py_argv(), "upstream": [str(build.KSM.binary())]}
+        exporters = [Exporter(group, argv[group], plane.admin_kubeconfig, logdir, resources,
+                              (i, total) if total > 1 else None)
+                     for group in order for i in range(total)]
         started.extend(exporters)
         results: dict[str, dict[str, Any]] = {}
-        sync_timeout = 120 + len(names) / 50
         for e in exporters:
+            want = expected[e.shard[0] if e.shard else 0]
             log(f"starting {e.name}; waiting for a complete /metrics")
-            results[e.name] = wait_ready(e, expected, sync_timeout)
+            results[e.name] = wait_ready(e, want, 120 + sum(want.values()) / 50)
             log(f"{e.name} ready in {results[e.name]['ready_s']:.2f}s "
                 f"(CPU {results[e.name]['sync_cpu_s']:.1f}s, peak RSS {results[e.name]['sync_peak_rss'] / 2**20:.0f} MiB)")
         time.sleep(3)
         for e in exporters:
-            results[e.name].update(verify(e, expected))
+            results[e.name].update(verify(e, expected[e.shard[0] if e.shard else 0]))
 
-        log(f"{p.scrapes} scrapes of each, plain then gzip")
+        log(f"{n_scrapes} scrapes of each, plain then gzip")
         for gz in (False, True):
-            rounds = scrape_round(exporters, p.scrapes, gz)
+            rounds = scrape_round(exporters, n_scrapes, gz)
             tag = "gzip" if gz else "plain"
-            for name, scrapes in rounds.items():
-                secs = [s.seconds for s in scrapes]
+            for name, done in rounds.items():
+                secs = [s.seconds for s in done]
                 results[name].update({f"{tag}_p50_s": percentile(secs, 50), f"{tag}_p99_s": percentile(secs, 99),
                                       f"{tag}_max_s": max(secs), f"{tag}_all_s": secs,
-                                      f"size_{tag}": median([s.size for s in scrapes])})
+                                      f"size_{tag}": median([s.size for s in done])})
         time.sleep(3)
         for e in exporters:
             results[e.name]["steady_rss"] = proc_status(e.pid)["VmRSS"]
 
+        # The probe ConfigMap is in one shard: only its instances can show the update.
+        probe_uid = api.json("GET", f"/api/v1/namespaces/{PROBE_NS}/configmaps/{PROBE_CM}")["metadata"]["uid"]
+        probed = [e for e in exporters if e.shard is None or e.shard[0] == shard_of(probe_uid, total)]
         log(f"churn: {p.churn_rate:.0f} pod label updates/s for {p.churn_seconds:.0f}s, "
-            f"{p.probes} watch-to-metric probes")
+            f"{p.probes} watch-to-metric probes of {', '.join(e.name for e in probed)}")
         churn = Churner(api, names, p.churn_rate, p.churn_seconds)
         cpu0 = {e.name: cpu_seconds(e.pid) for e in exporters}
         wall0 = time.monotonic()
         churn.start()
-        probes: dict[str, list[float | None]] = {e.name: [] for e in exporters}
+        probes: dict[str, list[float | None]] = {e.name: [] for e in probed}
         progress = Progress("churn + probes", p.probes, interval=0)
         for k in range(p.probes):
             due = wall0 + k * p.churn_seconds / p.probes
             time.sleep(max(0.0, due - time.monotonic()))
-            for name, v in probe_once(api, exporters, k).items():
+            for name, v in probe_once(api, probed, k).items():
                 probes[name].append(v)
             progress.update(k + 1, f"churned {churn.done}/{churn.total}")
         churn.join(p.churn_seconds * 2 + 60)
@@ -612,11 +647,12 @@ def measure(p: Preset, api: Api, plane: ControlPlane, names: Sequence[tuple[str,
         wall = time.monotonic() - wall0
         for e in exporters:
             used = cpu_seconds(e.pid) - cpu0[e.name]
-            ok = [v for v in probes[e.name] if v is not None]
-            results[e.name].update({
-                "churn_cpu_s": used, "churn_cpu_pct": used / wall * 100, "churn_wall_s": wall,
-                "w2m_p50_s": percentile(ok, 50) if ok else None, "w2m_p99_s": percentile(ok, 99) if ok else None,
-                "w2m_all_s": probes[e.name], "w2m_timeouts": len(probes[e.name]) - len(ok)})
+            results[e.name].update({"churn_cpu_s": used, "churn_cpu_pct": used / wall * 100, "churn_wall_s": wall})
+            if e.name in probes:
+                ok = [v for v in probes[e.name] if v is not None]
+                results[e.name].update({
+                    "w2m_p50_s": percentile(ok, 50) if ok else None, "w2m_p99_s": percentile(ok, 99) if ok else None,
+                    "w2m_all_s": probes[e.name], "w2m_timeouts": len(probes[e.name]) - len(ok)})
         churn_stats = {"updates": churn.done, "errors": churn.errors, "target_rate": p.churn_rate,
                        "achieved_rate": round(churn.done / max(1e-9, churn.ended - churn.started), 1),
                        "patch_p50_s": percentile(churn.latencies, 50), "patch_p99_s": percentile(churn.latencies, 99)}
@@ -625,8 +661,10 @@ def measure(p: Preset, api: Api, plane: ControlPlane, names: Sequence[tuple[str,
             mem = proc_status(e.pid)
             results[e.name].update({"rss_after_churn": mem["VmRSS"], "peak_rss": mem["VmHWM"]})
 
-        return {"order": list(order), "exporters": results, "churn": churn_stats,
-                "ratio": {key: _ratio(results, key) for _, key, _ in ROWS}}
+        out: dict[str, Any] = {"order": list(order), "exporters": results, "churn": churn_stats}
+        if total == 1:
+            out["ratio"] = {key: _ratio(results, key) for _, key, _ in ROWS}
+        return out
     finally:
         for e in exporters:
             e.stop()
@@ -687,8 +725,7 @@ def result_table(runs: Sequence[dict[str, Any]]) -> tuple[str, dict[str, float |
 def medians(runs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Each exporter's values: numbers as the median over the runs, anything else from the last run."""
     out: dict[str, dict[str, Any]] = {}
-    for name in ("ksm-py", "upstream"):
-        last = runs[-1]["exporters"][name]
+    for name, last in runs[-1]["exporters"].items():
         out[name] = {k: median([r["exporters"][name][k] for r in runs])
                      if isinstance(v, (int, float)) and all(isinstance(r["exporters"][name].get(k), (int, float))
                                                             for r in runs) else v
@@ -696,8 +733,100 @@ def medians(runs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+# -- sharded runs ----------------------------------------------------------------------------------
+# How a row adds up over one exporter's shards: what the fleet uses together (sum), or what the
+# slowest instance takes (max: Prometheus scrapes the shards in parallel; a probe is seen by one).
+SHARD_AGG: dict[str, str] = {
+    "ready_s": "max", "sync_cpu_s": "sum", "sync_peak_rss": "sum", "healthz_max_s": "max", "healthz_p99_s": "max",
+    "steady_rss": "sum", "samples": "sum", "size_plain": "sum", "size_gzip": "sum", "plain_p50_s": "max",
+    "plain_p99_s": "max", "gzip_p50_s": "max", "gzip_p99_s": "max", "churn_cpu_s": "sum", "churn_cpu_pct": "sum",
+    "w2m_p50_s": "max", "w2m_p99_s": "max", "rss_after_churn": "sum", "peak_rss": "sum",
+}
+GROUPS = ("ksm-py", "upstream")
+
+
+def expected_per_shard(uids_by_kind: dict[str, Sequence[str]], total: int) -> list[dict[str, int]]:
+    """Objects of each kind that each of ``total`` shards keeps (the same assignment as both exporters)."""
+    out = [dict.fromkeys(uids_by_kind, 0) for _ in range(total)]
+    for kind, uids in uids_by_kind.items():
+        for uid in uids:
+            out[shard_of(uid, total)][kind] += 1
+    return out
+
+
+def shard_total(run: dict[str, Any], group: str, total: int, key: str) -> float | None:
+    """One row of one exporter summed (or the max) over its shards; None when no shard has it."""
+    vals = [v for i in range(total)
+            if isinstance(v := run["exporters"].get(f"{group}/{i}", {}).get(key), (int, float))]
+    if not vals:
+        return None
+    return sum(vals) if SHARD_AGG[key] == "sum" else max(vals)
+
+
+def sharded_table(runs: Sequence[dict[str, Any]], total: int) -> tuple[str, dict[str, float | None]]:
+    """Per row: every shard of each exporter, the shards' sum or max, and the ratio of those
+    (cells are the median over the runs with the range in brackets)."""
+    headers = ["metric"]
+    for group in GROUPS:
+        headers += [f"{group} {i}/{total}" for i in range(total)] + [f"{group} all"]
+    headers.append("ksm-py/upstream (all)")
+    rows, ratios = [], {}
+    for label, key, fmt in ROWS:
+        cells = [f"{label} [{SHARD_AGG[key]}]"]
+        for group in GROUPS:
+            for i in range(total):
+                vals = [v for r in runs if isinstance(v := r["exporters"].get(f"{group}/{i}", {}).get(key), (int, float))]
+                cells.append(_cell(vals, fmt))
+            cells.append(_cell([v for r in runs if (v := shard_total(r, group, total, key)) is not None], fmt))
+        per_run = []
+        for r in runs:
+            a, b = shard_total(r, "ksm-py", total, key), shard_total(r, "upstream", total, key)
+            if a is not None and b:
+                per_run.append(a / b)
+        ratios[key] = median(per_run) if per_run else None
+        cells.append(_cell(per_run, lambda v: f"{v:.2f}"))
+        rows.append(cells)
+    return table(headers, rows), ratios
+
+
+def union_check(run: dict[str, Any], total: int, reference: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Whether each exporter's shards together hold exactly the series of one unsharded instance:
+    the sample counts add up and so do the order-free fingerprints (a series missing, duplicated
+    in two shards or different would change one or the other)."""
+    out = {}
+    for group in GROUPS:
+        shards = [run["exporters"][f"{group}/{i}"] for i in range(total)]
+        count = sum(int(s["samples"]) for s in shards)
+        fingerprint = sum(int(s["fingerprint"]) for s in shards) & _MASK64
+        ref = reference[group]
+        out[group] = {"shard_samples": [s["samples"] for s in shards], "union_samples": count,
+                      "unsharded_samples": ref["samples"],
+                      "same_series": count == ref["samples"] and fingerprint == ref["fingerprint"]}
+    return out
+
+
+def unsharded_reference(plane: ControlPlane, expected: dict[str, int], resources: str, logdir: Path,
+                        started: list[Exporter]) -> dict[str, dict[str, Any]]:
+    """One unsharded instance of each exporter, alone: its series count and fingerprint (and sync)."""
+    out = {}
+    argv = {"ksm-py": ksm_py_argv(), "upstream": [str(build.KSM.binary())]}
+    for group in GROUPS:
+        e = Exporter(group, argv[group], plane.admin_kubeconfig, logdir, resources)
+        started.append(e)
+        try:
+            log(f"unsharded {group} for reference")
+            out[group] = wait_ready(e, expected, 120 + sum(expected.values()) / 50)
+            time.sleep(3)
+            out[group].update(verify(e, expected))
+            out[group]["steady_rss"] = proc_status(e.pid)["VmRSS"]
+            log(f"unsharded {group}: {out[group]['samples']:,} series, ready in {out[group]['ready_s']:.2f}s")
+        finally:
+            e.stop()
+    return out
+
+
 def run(p: Preset, workdir: Path, results_dir: Path, workers: int, resources: str = KSM_DEFAULT_RESOURCES,
-        reuse: bool = False, n_runs: int = 3) -> Path:
+        reuse: bool = False, n_runs: int = 3, total_shards: int = 1, scrapes: int | None = None) -> Path:
     started = time.monotonic()
     missing = [c.name for c in build.COMPONENTS if not c.is_built()]
     if missing:
@@ -744,6 +873,10 @@ def run(p: Preset, workdir: Path, results_dir: Path, workers: int, resources: st
         logdir = workdir / "logs"
         log("waiting for kube-apiserver to settle (watch caches filled, its CPU back to idle)")
         cluster["settle_s"] = round(settle(api, plane, expected), 1)
+        per_shard = [expected]
+        if total_shards > 1:
+            per_shard = expected_per_shard({kind: api.uids(kind) for kind in expected}, total_shards)
+            log(f"objects per shard: {per_shard}")
         order_file = workdir / "bench-order.json"
         # Which exporter starts first alternates between runs, and between invocations on a reused cluster.
         first = json.loads(order_file.read_text())["next_first"] if order_file.exists() else 0
@@ -751,13 +884,20 @@ def run(p: Preset, workdir: Path, results_dir: Path, workers: int, resources: st
         for k in range(n_runs):
             names_order = ["ksm-py", "upstream"] if (first + k) % 2 == 0 else ["upstream", "ksm-py"]
             log(f"run {k + 1}/{n_runs}: {names_order[0]} starts first")
-            runs.append(measure(p, api, plane, names, expected, resources, logdir, names_order, exporters))
+            runs.append(measure(p, api, plane, names, per_shard, resources, logdir, names_order, exporters, scrapes))
             order_file.write_text(json.dumps({"next_first": (first + k + 1) % 2}))
             if k + 1 < n_runs:
                 settle(api, plane, expected)
         results = medians(runs)
         churn_stats = runs[-1]["churn"]
-        text, ratios = result_table(runs)
+        union: dict[str, Any] = {}
+        if total_shards > 1:
+            settle(api, plane, expected)
+            reference = unsharded_reference(plane, expected, resources, logdir, exporters)
+            union = {"reference": reference, "runs": [union_check(r, total_shards, reference) for r in runs]}
+            text, ratios = sharded_table(runs, total_shards)
+        else:
+            text, ratios = result_table(runs)
         header = (f"preset {p.name}: {cluster['nodes']} nodes, {cluster['pods']:,} pods, "
                   f"{cluster['objects_created']:,} objects created at {cluster['objects_per_s']:,.0f}/s "
                   f"(pods {cluster['pods_per_s']:,.0f}/s), all Running after {cluster['kwok_running_s']}s; "
@@ -765,19 +905,30 @@ def run(p: Preset, workdir: Path, results_dir: Path, workers: int, resources: st
                   f"{churn_stats['errors']} errors); {os.cpu_count()} CPUs; "
                   f"{n_runs} run{'s' if n_runs > 1 else ''} (median [min-max]), first to start: "
                   f"{', '.join(r['order'][0] for r in runs)}")
+        if total_shards > 1:
+            header += (f"; --total-shards {total_shards}, each exporter's shards started one after the other, "
+                       "[sum]/[max]: how the 'all' column adds up the shards")
         print(header)
         print(text)
+        for k, checks in enumerate(union.get("runs", [])):
+            for group, c in checks.items():
+                print(f"run {k + 1}, {group}: shards' series {' + '.join(f'{n:,}' for n in c['shard_samples'])} = "
+                      f"{c['union_samples']:,}; one unsharded instance: {c['unsharded_samples']:,}; "
+                      f"the same series: {'yes' if c['same_series'] else 'NO'}")
         results_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = results_dir / f"{p.name}-{stamp}.json"
+        out = results_dir / f"{p.name}{f'-shards{total_shards}' if total_shards > 1 else ''}-{stamp}.json"
         out.write_text(json.dumps({
             "preset": dataclasses.asdict(p), "timestamp": stamp, "cpus": os.cpu_count(),
             "versions": {"kube-state-metrics": build.KSM.version, "kubernetes": build.KUBERNETES.version},
             "cluster": cluster, "churn": churn_stats, "exporters": results, "ratio": ratios, "runs": runs,
             "argv": {e.name: e.argv for e in exporters}, "table": text, "header": header,
+            "total_shards": total_shards, "union": union,
             "total_seconds": round(time.monotonic() - started, 1),
         }, indent=2, default=str))
         print(f"results written to {out}")
+        if any(not c["same_series"] for checks in union.get("runs", []) for c in checks.values()):
+            raise SystemExit("the shards' series differ from one unsharded instance's (see above)")
         return out
     finally:
         for e in exporters:
@@ -802,16 +953,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=3,
                     help="measurements on the same cluster (default 3; the first exporter to start alternates); "
                          "the table shows the median and the range")
+    ap.add_argument("--total-shards", type=int, default=1,
+                    help="run every exporter as this many shards (--shard=i --total-shards=N), measure each, and "
+                         "check that together they hold the series of one unsharded instance")
+    ap.add_argument("--scrapes", type=int, help="scrapes of each instance, plain and gzip (default: the preset's)")
     args = ap.parse_args(argv)
     preset = PRESETS[args.preset]
     if args.reuse and not args.workdir:
         ap.error("--reuse needs --workdir")
+    if args.total_shards < 1:
+        ap.error("--total-shards: must be at least 1")
+    if args.runs < 1:
+        ap.error("--runs: must be at least 1")
     if args.workdir:
-        run(preset, args.workdir.resolve(), args.results_dir, args.workers, args.resources, args.reuse, args.runs)
+        run(preset, args.workdir.resolve(), args.results_dir, args.workers, args.resources, args.reuse, args.runs,
+            args.total_shards, args.scrapes)
         return 0
     workdir = Path(tempfile.mkdtemp(prefix=f"ksm-bench-{preset.name}-"))
     try:
-        run(preset, workdir, args.results_dir, args.workers, args.resources, n_runs=args.runs)
+        run(preset, workdir, args.results_dir, args.workers, args.resources, n_runs=args.runs,
+            total_shards=args.total_shards, scrapes=args.scrapes)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
