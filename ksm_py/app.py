@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
 import re
 import signal
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Protocol
 
 import gevent
+import gevent.event
+import gevent.lock
 import orjson
 
 from . import probes, runtime
 from .body import Body
 from .builder import compile_resources
+from .configfile import POLL_SECONDS
 from .extension import Extension, WSGIApp
 from .kube.client import ApiResource, KubeClient
 from .kube.reflector import Reflector, ReflectorSettings
@@ -23,7 +27,7 @@ from .server import BoundedWSGIServer, MainApp, TelemetryApp, Timeouts
 from .sharding import ShardState
 from .sinks import Collect
 from .store import CompiledResource
-from .telemetry import ReflectorStateCollector, Telemetry
+from .telemetry import ConfigStatus, ReflectorStateCollector, Telemetry
 from .webconfig import WebConfigError, WebConfigWatch
 from .wiring import Feed, Rendering, plan
 
@@ -42,10 +46,10 @@ def _test_knobs() -> dict[str, Any]:
 
 class Exporter:
     def __init__(self, options: Options, client: KubeClient, settings: ReflectorSettings | None = None,
-                 extensions: Iterable[Extension] = ()) -> None:
+                 extensions: Iterable[Extension] = (), config_status: ConfigStatus | None = None) -> None:
         self.options = options
         self.client = client
-        self.telemetry = Telemetry(object_limit=options.object_limit)
+        self.telemetry = Telemetry(object_limit=options.object_limit, config_status=config_status)
         self.shards = ShardState(options.shard, options.total_shards)
         self.telemetry.set_sharding(options.shard, options.total_shards)
         self.settings = settings or ReflectorSettings(use_apiserver_cache=options.use_apiserver_cache,
@@ -56,6 +60,8 @@ class Exporter:
         self.writers = self.plan.writers
         self.reflectors = [self._reflector(feed) for feed in self.plan.feeds]
         self.greenlets: list[gevent.Greenlet] = []
+        # Greenlets of the extensions and of auto-sharding (``spawn``): they live as long as the exporter.
+        self._tasks: list[gevent.Greenlet] = []
         self.telemetry.track(ReflectorStateCollector(self._reflector_rows))
         # Resources added and removed at runtime (custom resources): name -> their reflectors.
         self._dynamic: dict[str, list[Reflector]] = {}
@@ -104,6 +110,16 @@ class Exporter:
         greenlet = gevent.spawn(reflector.run)
         self._running[id(reflector)] = greenlet
         return greenlet
+
+    def spawn(self, run: Callable[[], None]) -> None:
+        self._tasks.append(gevent.spawn(run))
+
+    def stop(self) -> None:
+        """Stop every list/watch and greenlet of this exporter (shutdown, or replaced by a reload)."""
+        for r in self.reflectors:
+            r.stop()
+        gevent.killall([*self.greenlets, *self._tasks], block=False)
+        self.client.close()
 
     def add_resource(self, compiled: CompiledResource, api: ApiResource) -> None:
         """Serve a resource found at runtime (a custom resource): stores, list/watches, writer."""
@@ -221,84 +237,246 @@ def _listen_address(host: str, port: int) -> tuple[str, int]:
     return (host.strip("[]"), port)
 
 
-def run(options: Options, extensions: Iterable[Extension] = ()) -> int:
-    try:
-        web = WebConfigWatch(options.tls_config) if options.tls_config else None
-    except WebConfigError as e:
-        logger.error("%s", e)
-        return 2
-    try:
+class Core:
+    """One exporter with its API client, list/watches, extensions and the WSGI apps serving it:
+    what a --config reload replaces whole (kube-state-metrics restarts in-process the same way)."""
+
+    def __init__(self, options: Options, extensions: Iterable[Extension], config_status: ConfigStatus) -> None:
+        """Connect and start listing; raises what keeps it from starting (API server, --pod)."""
         client = KubeClient(kubeconfig=options.kubeconfig, apiserver=options.apiserver)
         version = client.server_version()
         if options.pod:
             sts_name, ordinal, total = statefulset_shard(client, options.pod, options.pod_namespace)
             options.shard, options.total_shards = ordinal, total
+        try:
+            git_version = json.loads(version).get("gitVersion", "?")
+        except ValueError:
+            git_version = "?"
+        logger.info("connected to the API server at %s (Kubernetes %s)", client.host, git_version)
+        for flag, value in options.ignored.items():
+            logger.info("%s=%s: accepted for compatibility with kube-state-metrics; no effect in ksm-py", flag, value)
+        if options.auto_gomemlimit:
+            logger.info("%s", runtime.auto_memory_limit(options.auto_gomemlimit_ratio))
+        self.options = options
+        self.exporter = exporter = Exporter(options, client, extensions=extensions, config_status=config_status)
+        exporter.start_reflectors()
+        if options.pod:
+            sts_watch = Reflector(client, ApiResource("apps", "v1", "statefulsets", True),
+                                  [_StatefulSetWatch(exporter, sts_name, options.shard)], name="autosharding",
+                                  namespace=options.pod_namespace, field_selector=f"metadata.name={sts_name}",
+                                  stats=exporter.telemetry)
+            exporter.spawn(sts_watch.run)
+        self.main_app: WSGIApp = exporter.main_app()
+        self.telemetry_app: WSGIApp = exporter.telemetry_app()
+        if options.auth_filter:
+            from .authfilter import AuthFilter
+
+            auth = AuthFilter(client, **_auth_cache_knobs())
+            # As upstream: /metrics of both ports (and ksm-py's extension routes, /topology: cluster data too);
+            # the probes and landing pages stay open.
+            self.main_app = auth.wrap(self.main_app,
+                                      {"/metrics", *(path for ext in exporter.extensions for path in ext.routes())})
+            self.telemetry_app = auth.wrap(self.telemetry_app, {"/metrics"})
+
+    def stop(self) -> None:
+        self.exporter.stop()
+
+
+class _Switch:
+    """A WSGI app that hands each request to the current core's: a --config reload swaps the core
+    behind servers that keep listening (a kept-alive scrape connection goes on to the new one)."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return self.app(environ, start_response)
+
+
+@dataclasses.dataclass(frozen=True)
+class Listen:
+    """What the servers are bound with; a reload that changes any of it restarts them."""
+
+    host: str
+    port: int
+    telemetry_host: str
+    telemetry_port: int
+    tls_config: str
+    timeouts: Timeouts
+
+    @classmethod
+    def of(cls, o: Options) -> Listen:
+        # Upstream bounds only its main port with these flags (the telemetry port has a fixed 5 s header
+        # timeout); both ports take them here, so no client can pin a response on either.
+        return cls(o.host, o.port, o.telemetry_host, o.telemetry_port, o.tls_config,
+                   Timeouts(read=o.server_read_timeout, read_header=o.server_read_header_timeout,
+                            write=o.server_write_timeout, idle=o.server_idle_timeout))
+
+    def web(self) -> WebConfigWatch | None:
+        """--tls-config, loaded (WebConfigError when it does not)."""
+        return WebConfigWatch(self.tls_config) if self.tls_config else None
+
+
+class Servers:
+    """Both ports, and the probe thread in front of them, serving whichever core is switched in."""
+
+    def __init__(self, listen: Listen, web: WebConfigWatch | None, core: Core) -> None:
+        self.listen, self.web = listen, web
+        self.main_switch, self.telemetry_switch = _Switch(core.main_app), _Switch(core.telemetry_app)
+        main_app: WSGIApp = self.main_switch
+        telemetry_app: WSGIApp = self.telemetry_switch
+        if web:
+            main_app, telemetry_app = web.wrap(main_app), web.wrap(telemetry_app)
+        ssl_args: dict[str, Any] = {"ssl_context": web.ssl_context} if web and web.ssl_context else {}
+        http_log = logging.getLogger("ksm_py.http")
+        self.main = BoundedWSGIServer(_listen_address(listen.host, listen.port), main_app, log=None,
+                                      error_log=http_log, timeouts=listen.timeouts, **ssl_args)
+        self.telemetry = BoundedWSGIServer(_listen_address(listen.telemetry_host, listen.telemetry_port),
+                                           telemetry_app, log=None, error_log=http_log, timeouts=listen.timeouts,
+                                           **ssl_args)
+        # Probes are answered on an OS thread of their own, never waiting for the event loop.
+        self.probes = probes.ProbeServer([probes.ProbePort(self.main, main_app, probes.MAIN_PROBES),
+                                          probes.ProbePort(self.telemetry, telemetry_app, probes.TELEMETRY_PROBES)])
+        self.tls = bool(ssl_args)
+
+    def start(self) -> None:
+        """Listen (OSError when a port cannot be bound)."""
+        self.main.start()
+        try:
+            self.telemetry.start()
+        except OSError:
+            self.main.stop()
+            raise
+        self.probes.start()
+        logger.info("serving metrics on %s:%d and telemetry on %s:%d%s", self.listen.host, self.main.server_port,
+                    self.listen.telemetry_host, self.telemetry.server_port, " (TLS)" if self.tls else "")
+
+    def serve(self, core: Core) -> None:
+        self.main_switch.app, self.telemetry_switch.app = core.main_app, core.telemetry_app
+
+    def stop(self, timeout: float = 5) -> None:
+        """Stop listening; requests in progress get ``timeout`` seconds to finish."""
+        self.probes.stop()
+        self.main.stop(timeout=timeout)
+        self.telemetry.stop(timeout=timeout)
+        self.probes.join()
+
+
+class Reload(Protocol):
+    """A followed --config (built by ``cli``)."""
+
+    path: str
+
+    def poll(self) -> tuple[Options, list[Extension]] | None:
+        """New options and extensions when the file changed, loads and changes some option; None
+        otherwise (a file that does not load is logged and counted by ``poll`` itself)."""
+
+    def done(self, ok: bool) -> None:
+        """Whether what ``poll`` gave could be applied (counted as the outcome of the reload)."""
+
+
+class Supervisor:
+    """The running core and servers; follows --config and swaps them when it changes.
+
+    kube-state-metrics (``internal/wrapper.go``) restarts everything in-process on any write to
+    the file: it cancels the running instance, waits 3 s for the ports, and starts anew, so both
+    ports are closed meanwhile and a file that does not load leaves nothing served.  Here the new
+    core is started first and switched in behind the listening servers (restarted only when an
+    option they are bound with changed), and a file that does not load keeps the running core.
+    Either way the new core lists everything again: its series are those of the new options only,
+    and /readyz answers 503 until it has listed, as after a start."""
+
+    def __init__(self, core: Core, servers: Servers, config_status: ConfigStatus) -> None:
+        self.core, self.servers, self.config_status = core, servers, config_status
+        self.lock = gevent.lock.BoundedSemaphore()
+        self.result: gevent.event.AsyncResult = gevent.event.AsyncResult()
+
+    def follow(self, reload: Reload) -> None:
+        while not self.result.ready():
+            gevent.sleep(POLL_SECONDS)
+            with self.lock:
+                if self.result.ready():
+                    return
+                new = reload.poll()
+                if new is not None:
+                    reload.done(self.apply(*new))
+
+    def apply(self, options: Options, extensions: list[Extension]) -> bool:
+        """Replace the core (and the servers if their options changed); False and the running one
+        kept if the new one cannot start."""
+        listen = Listen.of(options)
+        web = self.servers.web
+        if listen != self.servers.listen:
+            try:
+                web = listen.web()
+            except WebConfigError as e:
+                logger.error("%s; keeping the running configuration", e)
+                return False
+        try:
+            core = Core(options, extensions, self.config_status)
+        except Exception as e:  # noqa: BLE001 - any failure to start keeps the running core
+            logger.error("cannot apply the new configuration: %s; keeping the running configuration", e)
+            return False
+        old = self.core
+        if listen == self.servers.listen:
+            self.servers.serve(core)
+        else:
+            # As kube-state-metrics: the ports close for the restart (a few seconds at most here).
+            self.servers.stop(timeout=3)
+            servers = Servers(listen, web, core)
+            try:
+                servers.start()
+            except OSError as e:
+                logger.error("cannot listen: %s", e)
+                core.stop()
+                old.stop()
+                self.result.set(1)  # as kube-state-metrics when a restarted instance fails: exit
+                return False
+            self.servers = servers
+        self.core = core
+        old.stop()
+        files = [("config", options.config)]
+        if options.custom_resource_state_config_file and not options.custom_resource_state_config:
+            files.append(("customresourceconfig", options.custom_resource_state_config_file))
+        self.config_status.keep(files)
+        logger.info("configuration reloaded: the exporter restarted with the new options")
+        return True
+
+    def shutdown(self) -> None:
+        with self.lock:
+            if self.result.ready():
+                return
+            logger.info("shutting down")
+            self.servers.stop()
+            self.core.stop()
+            self.result.set(0)
+
+
+def run(options: Options, extensions: Iterable[Extension] = (), reload: Reload | None = None,
+        config_status: ConfigStatus | None = None) -> int:
+    """Serve until SIGTERM/SIGINT (0), or until a reload cannot listen (1); start-up failures
+    return 2 (--tls-config) or 1."""
+    config_status = config_status or ConfigStatus()
+    listen = Listen.of(options)
+    try:
+        web = listen.web()
+    except WebConfigError as e:
+        logger.error("%s", e)
+        return 2
+    try:
+        core = Core(options, extensions, config_status)
     except Exception as e:  # noqa: BLE001 - report any configuration/connection failure and exit
         logger.error("cannot start: %s", e)
         return 1
+    servers = Servers(listen, web, core)
     try:
-        git_version = json.loads(version).get("gitVersion", "?")
-    except ValueError:
-        git_version = "?"
-    logger.info("connected to the API server at %s (Kubernetes %s)", client.host, git_version)
-    for flag, value in options.ignored.items():
-        logger.info("%s=%s: accepted for compatibility with kube-state-metrics; no effect in ksm-py", flag, value)
-    if options.auto_gomemlimit:
-        logger.info("%s", runtime.auto_memory_limit(options.auto_gomemlimit_ratio))
-    exporter = Exporter(options, client, extensions=extensions)
-    exporter.start_reflectors()
-    if options.pod:
-        sts_watch = Reflector(client, ApiResource("apps", "v1", "statefulsets", True),
-                              [_StatefulSetWatch(exporter, sts_name, options.shard)], name="autosharding",
-                              namespace=options.pod_namespace, field_selector=f"metadata.name={sts_name}",
-                              stats=exporter.telemetry)
-        gevent.spawn(sts_watch.run)
-    ssl_args: dict[str, Any] = {"ssl_context": web.ssl_context} if web and web.ssl_context else {}
-    main_app: WSGIApp = exporter.main_app()
-    telemetry_app: WSGIApp = exporter.telemetry_app()
-    if options.auth_filter:
-        from .authfilter import AuthFilter
-
-        auth = AuthFilter(client, **_auth_cache_knobs())
-        # As upstream: /metrics of both ports (and ksm-py's extension routes, /topology: cluster data too);
-        # the probes and landing pages stay open.
-        main_app = auth.wrap(main_app, {"/metrics", *(path for ext in exporter.extensions for path in ext.routes())})
-        telemetry_app = auth.wrap(telemetry_app, {"/metrics"})
-    if web:
-        main_app, telemetry_app = web.wrap(main_app), web.wrap(telemetry_app)
-    http_log = logging.getLogger("ksm_py.http")
-    # Upstream bounds only its main port with these flags (the telemetry port has a fixed 5 s header
-    # timeout); both ports take them here, so no client can pin a response on either.
-    timeouts = Timeouts(read=options.server_read_timeout, read_header=options.server_read_header_timeout,
-                        write=options.server_write_timeout, idle=options.server_idle_timeout)
-    main = BoundedWSGIServer(_listen_address(options.host, options.port), main_app, log=None, error_log=http_log,
-                             timeouts=timeouts, **ssl_args)
-    telemetry = BoundedWSGIServer(_listen_address(options.telemetry_host, options.telemetry_port), telemetry_app,
-                                  log=None, error_log=http_log, timeouts=timeouts, **ssl_args)
-    try:
-        main.start()
-        telemetry.start()
+        servers.start()
     except OSError as e:
         logger.error("cannot listen: %s", e)
         return 1
-    # Probes are answered on an OS thread of their own, never waiting for the event loop.
-    probe_server = probes.ProbeServer([probes.ProbePort(main, main_app, probes.MAIN_PROBES),
-                                       probes.ProbePort(telemetry, telemetry_app, probes.TELEMETRY_PROBES)])
-    probe_server.start()
-    logger.info("serving metrics on %s:%d and telemetry on %s:%d%s", options.host, main.server_port,
-                options.telemetry_host, telemetry.server_port, " (TLS)" if ssl_args else "")
-
-    def shutdown() -> None:
-        logger.info("shutting down")
-        probe_server.stop()
-        for r in exporter.reflectors:
-            r.stop()
-        main.stop(timeout=5)
-        telemetry.stop(timeout=5)
-        gevent.killall(exporter.greenlets, block=False)
-
-    gevent.signal_handler(signal.SIGTERM, shutdown)
-    gevent.signal_handler(signal.SIGINT, shutdown)
-    main.serve_forever()
-    return 0
-
+    supervisor = Supervisor(core, servers, config_status)
+    gevent.signal_handler(signal.SIGTERM, supervisor.shutdown)
+    gevent.signal_handler(signal.SIGINT, supervisor.shutdown)
+    if reload is not None:
+        gevent.spawn(supervisor.follow, reload)
+    return int(supervisor.result.get())

@@ -45,6 +45,9 @@ class Host(Protocol):
     def remove_resource(self, name: str) -> None:
         """Stop serving a resource added with ``add_resource``; its series go at once."""
 
+    def spawn(self, run: Callable[[], None]) -> None:
+        """Run ``run`` in a greenlet of the exporter's, killed with it (a --config reload replaces it)."""
+
 
 class Extension(Protocol):
     """Something beyond kube-state-metrics plugged into the same watches and the same /metrics."""

@@ -396,14 +396,18 @@ OPTIONS: tuple[Option, ...] = (
     Option("--tls-config", "tls_config", STR, "Path to the TLS configuration file: exporter-toolkit web config, TLS "
            "(tls_server_config) and basic auth (basic_auth_users, bcrypt) for both ports.", ("tls_config",)),
     Option("--config", "config", STR, "Path to the kube-state-metrics options config YAML file (upstream keys); its "
-           "values override the command line flags."),
+           "values override the command line flags. Re-read when its content changes (checked every 5 s; a mounted "
+           "ConfigMap's update included): the exporter restarts in-process with the new options; a file that does "
+           "not load keeps the running ones."),
     Option("--continue-without-config", "continue_without_config", BOOL, "Start even when the --config file is "
-           "missing or unreadable (logged; the command line applies). Invalid YAML still stops the start-up.",
+           "missing, unreadable or invalid (logged and counted; the command line applies until the file loads: it is "
+           "followed like any --config file).",
            ("continue_without_config",)),
     Option("--custom-resource-state-config", "custom_resource_state_config", STR, "Inline Custom Resource State "
            "Metrics config YAML (experimental); wins over the file.", ("custom_resource_config",)),
     Option("--custom-resource-state-config-file", "custom_resource_state_config_file", STR, "Path to a Custom "
-           "Resource State Metrics config file (experimental)",
+           "Resource State Metrics config file (experimental). Re-read when its content changes (checked every 5 s): "
+           "only the resources whose entry changed are listed again; a file that does not load keeps the running one.",
            ("custom_resource_state_config_file", "custom_resource_config_file")),
     Option("--custom-resource-state-only", "custom_resource_state_only", BOOL, "Only provide Custom Resource State "
            "metrics (experimental): no built-in resource, whatever --resources says.", ("custom_resources_only",)),
@@ -461,8 +465,9 @@ def add_filter_flags(p: argparse.ArgumentParser) -> None:
             _add(p, option)
 
 
-def options_from_args(args: argparse.Namespace) -> Options:
-    """Validate parsed flags (and the --config file they name) into Options; raise OptionError naming the bad flag."""
+def options_from_args(args: argparse.Namespace, *, config: bool = True) -> Options:
+    """Validate parsed flags (and the --config file they name, unless ``config`` is False) into
+    Options; raise OptionError naming the bad flag."""
     o = Options()
     for option in OPTIONS:
         raw = getattr(args, option.dest, None)
@@ -481,7 +486,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
         setattr(o, option.attr, value)
     if o.metric_allowlist and o.metric_denylist:
         raise OptionError("--metric-allowlist: cannot be combined with --metric-denylist (they are mutually exclusive)")
-    if o.config:
+    if o.config and config:
         apply_config_file(o, o.config)
     if o.verbosity is not None:
         o.log_level = "debug" if o.verbosity >= 4 else "info"

@@ -135,6 +135,8 @@ class ProbeServer:
         self.ports = [p for p in ports if not getattr(p.server, "ssl_enabled", False)]
         self._running = False
         self._stopped = False
+        # True once the thread has closed its listeners (and before it ever starts).
+        self._finished = True
         self._threadsafe: Callable[..., Any] | None = None
         self._ident = 0
         self._buf = ctypes.create_string_buffer(HEAD_LIMIT)
@@ -153,11 +155,20 @@ class ProbeServer:
             port.bound = (str(host), int(number))
         sys.setswitchinterval(SWITCH_INTERVAL)
         self._running = True
+        self._finished = False
         self._ident = _start_thread(self._run, ())
 
     def stop(self) -> None:
         """The thread closes its listeners and connections within a quarter second."""
         self._running = False
+
+    def join(self, timeout: float = 5.0) -> bool:
+        """After ``stop``: wait (yielding to the event loop) until the thread has closed its
+        listeners, so the ports can be bound again; False if it has not within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while not self._finished and time.monotonic() < deadline:
+            gevent.sleep(0.02)
+        return self._finished
 
     # -- the thread -----------------------------------------------------------------------------
     def _run(self) -> None:
@@ -193,6 +204,7 @@ class ProbeServer:
                 for port in self.ports:
                     self._threadsafe(self._resume_gevent, port)
             _probe_threads.discard(_get_ident())
+            self._finished = True
 
     @staticmethod
     def _resume_gevent(port: ProbePort) -> None:

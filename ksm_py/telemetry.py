@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import platform
+import time
 from typing import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -10,6 +12,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from . import __version__
+from .configfile import hash_metric_value
 
 
 class Telemetry:
@@ -20,10 +23,13 @@ class Telemetry:
     lists in pages, so it has ``_list_total`` series where upstream has none (upstream's e2e suite
     treats the family as optional)."""
 
-    def __init__(self, object_limit: int = 0) -> None:
+    def __init__(self, object_limit: int = 0, config_status: ConfigStatus | None = None) -> None:
         self.object_limit = object_limit
         self.registry = CollectorRegistry()
         r = self.registry
+        # Kept by the caller across a --config reload, which replaces this Telemetry with the exporter.
+        self.config_status = config_status or ConfigStatus()
+        r.register(self.config_status)
         Gauge("ksm_py_build_info", "A metric with a constant '1' value labeled by version and Python version.",
               ["version", "python_version"], registry=r).labels(__version__, platform.python_version()).set(1)
         self.list_total = Counter("kube_state_metrics_list", "Number of total resource list calls in kube-state-metrics",
@@ -137,3 +143,50 @@ class ReflectorStateCollector(Collector):
         yield objects
         yield connected
         yield forbidden
+
+
+class ConfigStatus(Collector):
+    """upstream's configuration-file families, per (type, filename): ``config`` for ``--config``,
+    ``customresourceconfig`` for ``--custom-resource-state-config-file``.  As in kube-state-metrics
+    (``pkg/app/server.go``) the hash and the success time are those of the configuration loaded
+    now; ``_successful`` is 0 after a change that did not load (kube-state-metrics then serves
+    nothing until the file is fixed, ksm-py keeps serving the configuration it runs)."""
+
+    def __init__(self) -> None:
+        # (type, filename) -> [hash, successful, last success unix time]; None where never set.
+        self._rows: dict[tuple[str, str], list[float | None]] = {}
+
+    def _row(self, kind: str, path: str) -> list[float | None]:
+        return self._rows.setdefault((kind, os.path.normpath(path)), [None, None, None])
+
+    def loaded(self, kind: str, path: str, data: bytes) -> None:
+        row = self._row(kind, path)
+        row[:] = [hash_metric_value(data), 1, time.time()]
+
+    def failed(self, kind: str, path: str) -> None:
+        self._row(kind, path)[1] = 0
+
+    def keep(self, files: Iterable[tuple[str, str]]) -> None:
+        """Forget the files no longer configured (a --config reload that names another file)."""
+        wanted = {(kind, os.path.normpath(path)) for kind, path in files}
+        self._rows = {key: row for key, row in self._rows.items() if key in wanted}
+
+    def value(self, kind: str, path: str) -> list[float | None]:
+        return list(self._rows.get((kind, os.path.normpath(path)), [None, None, None]))
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        families = (
+            GaugeMetricFamily("kube_state_metrics_config_hash", "Hash of the currently loaded configuration.",
+                              labels=["type", "filename"]),
+            GaugeMetricFamily("kube_state_metrics_last_config_reload_successful",
+                              "Whether the last configuration reload attempt was successful.",
+                              labels=["type", "filename"]),
+            GaugeMetricFamily("kube_state_metrics_last_config_reload_success_timestamp_seconds",
+                              "Timestamp of the last successful configuration reload.", labels=["type", "filename"]),
+        )
+        for key, row in sorted(self._rows.items()):
+            for family, value in zip(families, row, strict=True):
+                if value is not None:
+                    family.add_metric(list(key), value)
+        # A vector without children is not exposed in kube-state-metrics: no file, no family.
+        yield from (f for f in families if f.samples)

@@ -12,14 +12,13 @@ resources; when two configured resources resolve to the same GVR the later one w
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
-import os
 
 import gevent
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import Counter, Gauge
 
 from ..body import Body
+from ..configfile import POLL_SECONDS, WatchedFile
 from ..exposition import ResourceWriter
 from ..extension import ExtraWatch, Host, WSGIApp
 from ..families._dsl import Allowlists, Family, Resource
@@ -141,8 +140,7 @@ class CustomResourceState:
         self.crds: dict[str, list[GVKP]] = {}
         # name -> (its configuration entry, the served version): a changed entry is watched anew.
         self.active: dict[str, tuple[ResourceConfig, GVKP]] = {}
-        self._file_stamp: tuple[int, int, int] | None = None
-        self._file_gauges: tuple[Gauge, Gauge, Gauge] | None = None
+        self._file: WatchedFile | None = None
         self.exporter: Host | None = None
         self.add_events: Counter | None = None
         self.update_events: Counter | None = None
@@ -174,37 +172,39 @@ class CustomResourceState:
                            "Net amount of CRDs affecting the cache currently.", registry=r)
         path = self.options.custom_resource_state_config_file
         if path and not self.options.custom_resource_state_config:
-            self._file_gauges = _config_file_metrics(r, path)
-            self._file_stamp = _stamp(path)
+            # As upstream at each start: the file as it is now (it was read and checked just before).
+            self._file = WatchedFile(path)
+            if self._file.data is not None:
+                exporter.telemetry.config_status.loaded(CONFIG_TYPE, path, self._file.data)
             if follow:
-                gevent.spawn(self._follow_file)
+                exporter.spawn(self._follow_file)
 
     # -- the configuration file ---------------------------------------------------------------
     def _follow_file(self) -> None:
         while True:
-            gevent.sleep(CONFIG_POLL_SECONDS)
+            gevent.sleep(POLL_SECONDS)
             self.poll_config()
 
     def poll_config(self) -> bool:
-        """Re-read ``--custom-resource-state-config-file`` if it changed (in place or by a
-        ConfigMap's symlink swap), as upstream does: resources whose configuration entry changed are
-        watched anew, the others keep their list/watch and series.  A file that does not load is
-        logged and counted in ``kube_state_metrics_last_config_reload_successful``; the running
-        configuration stays.  True when a new configuration was applied."""
-        path = self.options.custom_resource_state_config_file
-        stamp = _stamp(path)
-        if stamp == self._file_stamp:
+        """Re-read ``--custom-resource-state-config-file`` if its content changed (in place or by
+        a ConfigMap's symlink swap): resources whose configuration entry changed are watched anew,
+        the others keep their list/watch and series (kube-state-metrics restarts whole and lists
+        everything again).  A file that does not load is logged and counted in
+        ``kube_state_metrics_last_config_reload_successful``; the running configuration stays.
+        True when a new configuration was applied."""
+        if self._file is None or not self._file.poll():
             return False
-        self._file_stamp = stamp
+        path = self._file.path
+        status = self.exporter.telemetry.config_status if self.exporter is not None else None
         try:
             config = load_config(self.options)
         except OptionError as e:
             logger.error("custom resource state: %s; keeping the running configuration", e)
-            if self._file_gauges is not None:
-                self._file_gauges[1].labels("customresourceconfig", os.path.normpath(path)).set(0)
+            if status is not None:
+                status.failed(CONFIG_TYPE, path)
             return False
-        if self._file_gauges is not None:
-            self._file_gauges = _config_file_metrics(None, path, self._file_gauges)
+        if status is not None and self._file.data is not None:
+            status.loaded(CONFIG_TYPE, path, self._file.data)
         logger.info("custom resource state: reloaded %s", path)
         self.config = config or []
         self.reconcile()
@@ -288,41 +288,8 @@ class CustomResourceState:
         return CompiledResource(resource, [f for f in resource.families if self.enabled(f)], Allowlists(), on_error)
 
 
-CONFIG_POLL_SECONDS = 5.0
-
-
-def _stamp(path: str) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(path)  # follows symlinks: a swapped ConfigMap directory shows as a change
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_size, st.st_ino
-
-
-def _config_file_metrics(registry: CollectorRegistry | None, path: str,
-                         gauges: tuple[Gauge, Gauge, Gauge] | None = None) -> tuple[Gauge, Gauge, Gauge] | None:
-    """upstream's ``kube_state_metrics_config_hash`` and reload gauges for the configuration file
-    (created in ``registry``, or the existing ``gauges`` updated after a reload)."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
-        return gauges
-    labels = ("customresourceconfig", os.path.normpath(path))
-    names = ("type", "filename")
-    if gauges is None:
-        gauges = (Gauge("kube_state_metrics_config_hash", "Hash of the currently loaded configuration.", names,
-                        registry=registry),
-                  Gauge("kube_state_metrics_last_config_reload_successful",
-                        "Whether the last configuration reload attempt was successful.", names, registry=registry),
-                  Gauge("kube_state_metrics_last_config_reload_success_timestamp_seconds",
-                        "Timestamp of the last successful configuration reload.", names, registry=registry))
-    # The first 48 bits of the MD5, little-endian (what fits a float64 exactly).
-    digest = int.from_bytes(hashlib.md5(data, usedforsecurity=False).digest()[:6], "little")
-    gauges[0].labels(*labels).set(digest)
-    gauges[1].labels(*labels).set(1)
-    gauges[2].labels(*labels).set_to_current_time()
-    return gauges
+# The ``type`` label of the file in upstream's config-reload families.
+CONFIG_TYPE = "customresourceconfig"
 
 
 def _family(f: CompiledFamily) -> Family:

@@ -129,6 +129,10 @@ class KubeClient:
                                            "socket_options": SOCKET_OPTIONS, **tls}
         self.pool = urllib3.PoolManager(**self._pool_args)
 
+    def close(self) -> None:
+        """Close the pooled connections (an exporter replaced by a --config reload)."""
+        self.pool.clear()
+
     def fork(self, pool_size: int = 2) -> KubeClient:
         """The same API server and credentials with connections of its own: for another OS thread
         (under gevent a connection belongs to the thread that opened it)."""

@@ -250,6 +250,10 @@ class FakeExporter:
 
         self.telemetry = Telemetry()
         self.added: dict[str, Any] = {}
+        self.spawned: list[Any] = []
+
+    def spawn(self, run: Any) -> None:
+        self.spawned.append(run)
 
     def add_resource(self, compiled: Any, api: Any) -> None:
         self.added[compiled.name] = (compiled, api)
@@ -347,6 +351,7 @@ def test_config_file_metrics(tmp_path: Any) -> None:
     assert value == int.from_bytes(hashlib.md5(CONFIG.encode()).digest()[:6], "little")
     assert exporter.telemetry.registry.get_sample_value("kube_state_metrics_last_config_reload_successful",
                                                         labels) == 1
+    assert exporter.spawned == [ext._follow_file], "the file is followed in a greenlet the exporter owns"
 
 
 class RecordingExporter(FakeExporter):
