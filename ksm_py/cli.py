@@ -57,6 +57,8 @@ def build_extensions(options: Options, crs_config: list[ResourceConfig] | None =
 
 def _crs_config(parser: argparse.ArgumentParser, options: Options) -> list[ResourceConfig] | None:
     """Read and compile the Custom Resource State configuration once; a bad one exits naming its flag."""
+    if not (options.custom_resource_state_config or options.custom_resource_state_config_file):
+        return None  # without importing the package (and what it imports): start-up CPU
     from .customresourcestate import load_config
 
     try:

@@ -7,8 +7,10 @@ from __future__ import annotations
 def main() -> int:
     from gevent import monkey
 
+    from . import runtime  # imports nothing that patch_all() must patch first
+
+    runtime.look_up_gevent_plugins_once()
     monkey.patch_all()
-    from . import runtime
     from .cli import main as cli_main
 
     runtime.fix_malloc_thresholds()
