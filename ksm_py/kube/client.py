@@ -63,7 +63,8 @@ def _stamps(conn: kube_config.Connection) -> list[tuple[int, int, int] | None]:
     stamps: list[tuple[int, int, int] | None] = []
     for path in (conn.ssl_ca_cert, conn.cert_file, conn.key_file):
         try:
-            st = os.stat(path) if path else None
+            # In-memory copies of kubeconfig *-data fields never change.
+            st = os.stat(path) if path and not path.startswith(kube_config.IN_MEMORY) else None
         except OSError:
             st = None
         stamps.append((st.st_ino, st.st_mtime_ns, st.st_size) if st else None)

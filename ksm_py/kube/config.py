@@ -19,6 +19,7 @@ from typing import Any, Callable
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 # The kubernetes package re-reads the projected token every minute (client-go: at most every minute too).
 TOKEN_REREAD_S = 60.0
+IN_MEMORY = "/proc/self/fd/"
 
 
 class Unsupported(Exception):
@@ -49,7 +50,7 @@ def in_memory_file(data: bytes, _paths: dict[bytes, str] = {}) -> str:  # noqa: 
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
-        _paths[data] = f"/proc/self/fd/{fd}"
+        _paths[data] = f"{IN_MEMORY}{fd}"
     return _paths[data]
 
 

@@ -147,3 +147,31 @@ def test_an_incomplete_in_cluster_environment_is_the_kubernetes_package_error(mo
     monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
     with pytest.raises(Exception, match="Service token file does not exist"):
         kube_config.load()
+
+
+def test_rotated_certificate_files_are_used_by_new_connections(tmp_path: Path) -> None:
+    import shutil
+
+    from harness.pki import PKI
+    from ksm_py.kube.client import KubeClient
+
+    one, two = PKI(tmp_path / "one"), PKI(tmp_path / "two")
+    one.create()
+    two.create()
+    (tmp_path / "certs").mkdir()
+
+    def install(pki: PKI) -> None:
+        for src, dst in (("ca.crt", "ca.crt"), ("admin.crt", "client.crt"), ("admin.key", "client.key")):
+            shutil.copy(pki.path(src), tmp_path / "certs" / dst)
+
+    def ca_serial(client: KubeClient) -> str:
+        return str(client.pool.connection_pool_kw["ssl_context"].get_ca_certs()[0]["serialNumber"])
+
+    install(one)
+    path = write(tmp_path / "kc", kubeconfig({"client-certificate": "certs/client.crt", "client-key": "certs/client.key"},
+                                             {"server": "https://k:6443", "certificate-authority": "certs/ca.crt"}))
+    client = KubeClient(kubeconfig=path)
+    first, serial = client.pool, ca_serial(client)
+    assert client.pool is first  # nothing changed: the same connections
+    install(two)
+    assert client.pool is not first and ca_serial(client) != serial
