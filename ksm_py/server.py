@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import gzip
 import time
 from typing import Any, Callable, Iterable, Iterator, Sequence
 from urllib.parse import parse_qs
 
 import gevent
 from gevent.pywsgi import WSGIHandler, WSGIServer
-from prometheus_client import exposition as prom_exposition
 
 from .exposition import ResourceWriter, iter_exposition, iter_gzip, negotiate, select, wants_gzip
 from .telemetry import Telemetry
@@ -35,6 +35,9 @@ LANDING = b"""<html>
 LANDING_WITH_EXPLORER = LANDING.replace(
     b"<li><a href='/livez'>livez</a></li>",
     b"<li><a href='/livez'>livez</a></li>\n             <li><a href='/topology/ui'>topology explorer</a></li>")
+
+# What client_golang's promhttp answers for the text format.
+TELEMETRY_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"
 
 TELEMETRY_LANDING = b"""<html>
              <head><title>Kube-State-Metrics Metrics Server</title></head>
@@ -101,9 +104,9 @@ class MainApp:
         else:
             body = iter_exposition(writers, fmt)
         start_response("200 OK", headers)
-        return self._timed(body, started, encoding)
+        return self._timed(body, started, encoding, environ.get("REQUEST_METHOD", "GET"))
 
-    def _timed(self, body: Iterator[bytes], started: float, encoding: str) -> Iterator[bytes]:
+    def _timed(self, body: Iterator[bytes], started: float, encoding: str, method: str) -> Iterator[bytes]:
         try:
             for piece in body:
                 if piece:
@@ -113,20 +116,29 @@ class MainApp:
                 # and watch events are served during a scrape of hundreds of MB.
                 self.cooperate()
         finally:
-            self.telemetry.scrape_duration.labels(encoding).observe(time.monotonic() - started)
+            took = time.monotonic() - started
+            self.telemetry.scrape_duration.labels(encoding).observe(took)
+            self.telemetry.metrics_request(method, took)
 
 
 class TelemetryApp:
     def __init__(self, telemetry: Telemetry, *, ready: Callable[[], bool],
                  report: Callable[[], list[str]] = list) -> None:
-        self.metrics_app = prom_exposition.make_wsgi_app(telemetry.registry)
+        self.telemetry = telemetry
         self.ready = ready
         self.report = report
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
         if path == "/metrics":
-            return self.metrics_app(environ, start_response)
+            # promhttp's handler: the text format only (no OpenMetrics offered), gzip when asked.
+            body = self.telemetry.render()
+            headers = [("Content-Type", TELEMETRY_CONTENT_TYPE)]
+            if wants_gzip(environ.get("HTTP_ACCEPT_ENCODING")):
+                body = gzip.compress(body)
+                headers.append(("Content-Encoding", "gzip"))
+            start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
+            return [body]
         if path == "/readyz":
             # Ready only once every enabled resource finished its initial list (upstream is ready
             # as soon as the process is up, and serves partial metrics meanwhile).

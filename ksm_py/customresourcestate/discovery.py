@@ -15,7 +15,6 @@ import dataclasses
 import logging
 
 import gevent
-from prometheus_client import Counter, Gauge
 
 from ..body import Body
 from ..configfile import POLL_SECONDS, WatchedFile
@@ -142,10 +141,6 @@ class CustomResourceState:
         self.active: dict[str, tuple[ResourceConfig, GVKP]] = {}
         self._file: WatchedFile | None = None
         self.exporter: Host | None = None
-        self.add_events: Counter | None = None
-        self.update_events: Counter | None = None
-        self.delete_events: Counter | None = None
-        self.cache: Gauge | None = None
 
     # -- Extension -----------------------------------------------------------------------------
     def watches(self, options: Options) -> list[ExtraWatch]:
@@ -161,15 +156,6 @@ class CustomResourceState:
     def bind(self, exporter: Host, follow: bool = True) -> None:
         """Called by the exporter once it exists: resources are added to and removed from it."""
         self.exporter = exporter
-        r = exporter.telemetry.registry
-        self.add_events = Counter("kube_state_metrics_custom_resource_state_add_events",
-                                  "Number of times that the CRD informer triggered the add event.", registry=r)
-        self.update_events = Counter("kube_state_metrics_custom_resource_state_update_events",
-                                     "Number of times that the CRD informer triggered the update event.", registry=r)
-        self.delete_events = Counter("kube_state_metrics_custom_resource_state_delete_events",
-                                     "Number of times that the CRD informer triggered the remove event.", registry=r)
-        self.cache = Gauge("kube_state_metrics_custom_resource_state_cache",
-                           "Net amount of CRDs affecting the cache currently.", registry=r)
         path = self.options.custom_resource_state_config_file
         if path and not self.options.custom_resource_state_config:
             # As upstream at each start: the file as it is now (it was read and checked just before).
@@ -233,11 +219,10 @@ class CustomResourceState:
         self.reconcile()
 
     def _count(self, event: str) -> None:
-        counter = {"add": self.add_events, "update": self.update_events, "delete": self.delete_events}[event]
-        if counter is not None:
-            counter.inc()
-        if self.cache is not None and event != "update":
-            self.cache.inc(1 if event == "add" else -1)
+        # Upstream's informer handlers: a CRD first seen is an add, a known one an update (a relist
+        # updates every CRD it still finds), one gone a delete.
+        if self.exporter is not None:
+            self.exporter.telemetry.crd_event(event)
 
     # -- reconciliation ------------------------------------------------------------------------
     def desired(self) -> dict[str, tuple[ResourceConfig, GVKP]]:

@@ -81,10 +81,11 @@ def test_upstream_auth_filter_scenario(cluster: Any, exporter_kubeconfig: Path, 
             return get(exp.port) == (401, get(exp.port)[1], b"Unauthorized\n")
         poll("metrics with the bearer token, Unauthorized without", main_port, exp.proc)
 
-        # Upstream looks for kube_state_metrics_build_info; ksm-py's self metrics name it ksm_py_build_info.
+        # Upstream's auth-filter_test.go looks for kube_state_metrics_build_info on the telemetry port.
         def telemetry_port() -> bool:
             status, _, body = get(exp.tport, scraper)
-            return status == 200 and b"ksm_py_build_info" in body and get(exp.tport)[2] == b"Unauthorized\n"
+            return (status == 200 and b"\nkube_state_metrics_build_info{" in body
+                    and get(exp.tport)[2] == b"Unauthorized\n")
         poll("telemetry with the bearer token, Unauthorized without", telemetry_port, exp.proc)
 
         # Probes and the landing pages stay open, as upstream's.

@@ -65,16 +65,16 @@ def test_readyz_waits_for_every_resource_and_rbac_changes_recover(cluster: Any, 
     status, _, body = http_get(f"http://127.0.0.1:{exp.tport}/readyz")
     assert status == 200 and any(line.startswith("forbidden: nodes") for line in body.decode().splitlines()), body
     text = exp.telemetry()
-    assert 'ksm_py_resource_forbidden{namespace="",resource="nodes"} 1.0' in text
-    assert 'ksm_py_resource_synced{namespace="",resource="pods"} 1.0' in text
-    assert 'ksm_py_resource_synced{namespace="",resource="nodes"} 0.0' in text
+    assert 'ksm_py_resource_forbidden{namespace="",resource="nodes"} 1\n' in text
+    assert 'ksm_py_resource_synced{namespace="",resource="pods"} 1\n' in text
+    assert 'ksm_py_resource_synced{namespace="",resource="nodes"} 0\n' in text
     assert "kube_namespace_created{" in exp.metrics()  # the other resources keep working
     # Grant nodes again: the reflector recovers within its backoff bound (30 s cap).
     role = yaml.safe_load(CLUSTER_ROLE.read_text())
     role["metadata"]["name"] = "ksm-py-e2e-limited"
     cluster.rest.apply(role)
     wait_for("nodes served after the grant", lambda: "kube_node_info{" in exp.metrics(), 45)
-    assert 'ksm_py_resource_forbidden{namespace="",resource="nodes"} 0.0' in exp.telemetry()
+    assert 'ksm_py_resource_forbidden{namespace="",resource="nodes"} 0\n' in exp.telemetry()
 
 
 def test_410_and_apiserver_restart_leave_nothing_stale(local_plane: ControlPlane, objects: Objects,
