@@ -2,28 +2,33 @@
 
 1. Upstream's suite (``tests/e2e/main_test.go``, built with ``go test -c`` into the cache) runs
    against upstream and ksm-py started as upstream's ``tests/e2e.sh`` starts them (the
-   ``examples/standard`` Deployment: no arguments, its ClusterRole) after the objects of
-   ``tests/manifests`` are created: ksm-py fails nothing upstream passes, and in
-   ``TestDocumentation`` its only extra findings are the extension families, which its own
-   ``docs/metrics/extensions`` document in upstream's table format.
+   ``examples/standard`` Deployment: no arguments, its ClusterRole) after what e2e.sh creates
+   (that Deployment and ``tests/manifests``, so upstream finds every default resource), ksm-py
+   fails nothing upstream passes, and in ``TestDocumentation`` its only extra findings are the
+   extension families, which its own ``docs/metrics/extensions`` document in upstream's table
+   format.
 2. Upstream's ``examples/standard`` applied as is, with only the binary swapped for ksm-py: there is
    no kubelet here, so ksm-py runs as a process with the token of the manifests' ServiceAccount, and
    the Deployment's readiness probe is evaluated against it. Ready, the same series as upstream,
    ``TestDocumentation`` and ``TestKubeStateMetricsErrorMetrics`` as upstream.
+
+What these tests apply shares names with deploy/ (the ClusterRole the session's restricted identity
+is bound to, the Service Prometheus finds): ``Applied`` puts the cluster back as it was.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 import yaml
+from kubernetes.dynamic.exceptions import NotFoundError
 
 from harness import build
 from harness.controlplane import service_account_kubeconfig, wait_for
@@ -106,25 +111,86 @@ def docs(path: Path) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(path.read_text()) if d]
 
 
+class Applied:
+    """Objects a test applies, put back as they were at teardown. Upstream's examples/standard names
+    its objects as deploy/ does (ClusterRole, ServiceAccount, Service ``kube-state-metrics``), and
+    the session's restricted identity (tests/conftest.py) is bound to that ClusterRole: an object
+    that existed before gets its own content back (the same object, so what refers to it stays
+    valid); one that did not is deleted with its dependents (the pods of a Job or a
+    ReplicationController, which a plain delete orphans) and waited for."""
+
+    def __init__(self, dyn: Any) -> None:
+        self.dyn = dyn
+        self.undo: list[tuple[Any, str, str | None, dict[str, Any] | None]] = []
+
+    def apply(self, doc: dict[str, Any]) -> None:
+        api = self.dyn.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
+        namespace = (doc["metadata"].get("namespace") or "default") if api.namespaced else None
+        name = doc["metadata"]["name"]
+        try:
+            before = api.get(name=name, namespace=namespace).to_dict()
+        except NotFoundError:
+            before = None
+        self.undo.append((api, name, namespace, before))
+        api.server_side_apply(body=doc, namespace=namespace, field_manager="ksm-py-tests", force_conflicts=True)
+
+    def restore(self) -> None:
+        failed: list[str] = []
+        deleted = []
+        for api, name, namespace, before in reversed(self.undo):
+            try:
+                if before is None:
+                    api.delete(name=name, namespace=namespace, body={"propagationPolicy": "Foreground"})
+                    deleted.append((api, name, namespace))
+                else:
+                    current = api.get(name=name, namespace=namespace).to_dict()
+                    meta = {k: v for k, v in before["metadata"].items() if k != "managedFields"}
+                    meta["resourceVersion"] = current["metadata"]["resourceVersion"]
+                    api.replace(body={**before, "metadata": meta}, namespace=namespace)
+            except NotFoundError:
+                pass
+            except Exception as e:  # noqa: BLE001 - try every object, then report
+                failed.append(f"{api.kind} {namespace or ''}/{name}: {e}")
+        self.undo.clear()
+
+        def gone() -> bool:
+            for api, name, namespace in deleted:
+                try:
+                    api.get(name=name, namespace=namespace)
+                    return False
+                except NotFoundError:
+                    pass
+            return True
+        try:
+            wait_for("the test's objects and their dependents deleted", gone, 120, interval=0.5)
+        except TimeoutError as e:
+            failed.append(str(e))
+        assert not failed, f"cluster state not restored: {failed}"
+
+
 @pytest.fixture
-def standard(cluster: Any, tmp_path: Path) -> Any:
+def applied(dyn: Any) -> Iterator[Applied]:
+    objects = Applied(dyn)
+    try:
+        yield objects
+    finally:
+        objects.restore()
+
+
+@pytest.fixture
+def standard(cluster: Any, applied: Applied, tmp_path: Path) -> Any:
     """Upstream's examples/standard applied (the Deployment is read, not run: no kubelet here);
     a kubeconfig with the token its ServiceAccount's pod would mount."""
-    applied = []
     example = module() / "examples" / "standard"
     for name in ("service-account.yaml", "cluster-role.yaml", "cluster-role-binding.yaml", "service.yaml"):
         for doc in docs(example / name):
-            cluster.rest.apply(doc)
-            applied.append(doc)
+            applied.apply(doc)
     (deployment,) = docs(example / "deployment.yaml")
     sa = deployment["spec"]["template"]["spec"]["serviceAccountName"]
     namespace = deployment["metadata"]["namespace"]
     kubeconfig = service_account_kubeconfig(cluster.rest, cluster.admin_kubeconfig, name=sa, namespace=namespace,
                                             path=tmp_path / "standard.kubeconfig")
-    yield deployment, kubeconfig
-    for doc in reversed(applied):
-        with contextlib.suppress(Exception):
-            cluster.rest.delete(doc)
+    return deployment, kubeconfig
 
 
 def suite_settled(exp: Exporter, tree: Path, upstream_passes: set[str] | None = None,
@@ -139,49 +205,49 @@ def suite_settled(exp: Exporter, tree: Path, upstream_passes: set[str] | None = 
         time.sleep(5)
 
 
-def test_upstream_e2e_suite_ksm_py_fails_nothing_upstream_passes(cluster: Any, dyn: Any, standard: Any, spawn: Any,
-                                                                  tmp_path: Path) -> None:
+def test_upstream_e2e_suite_ksm_py_fails_nothing_upstream_passes(cluster: Any, standard: Any, applied: Applied,
+                                                                  spawn: Any, tmp_path: Path) -> None:
     deployment, kubeconfig = standard
     args = list(deployment["spec"]["template"]["spec"]["containers"][0].get("args") or [])
-    created = []
-    # The objects tests/e2e.sh creates (`kubectl create -f tests/manifests/`), one of each resource.
+    # What tests/e2e.sh creates: examples/standard's Deployment (kube-state-metrics itself: a
+    # Deployment, its ReplicaSet and pod; kwok plays the pod here) and `kubectl create -f
+    # tests/manifests/`, one object of each resource. A kind cluster also holds Secrets (kubeadm's
+    # bootstrap token in kube-system); one stands in for them.
+    applied.apply(deployment)
+    applied.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "ksm-py-e2e-stand-in",
+                                                                      "namespace": "kube-system"},
+                   "type": "Opaque", "stringData": {"note": "stands in for kind's kube-system Secrets"}})
     for path in sorted((module() / "tests" / "manifests").glob("*.yaml")):
         for doc in docs(path):
-            api = dyn.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
-            namespace = (doc["metadata"].get("namespace") or "default") if api.namespaced else None
-            api.server_side_apply(body=doc, namespace=namespace, field_manager="ksm-py-tests", force_conflicts=True)
-            created.append((api, doc["metadata"]["name"], namespace))
-    try:
-        theirs = Exporter(spawn, [str(build.KSM.binary())], kubeconfig, args, "kube-state-metrics")
-        ours = Exporter(spawn, ksm_py_argv(), kubeconfig, args, "ksm-py")
-        extended = Exporter(spawn, ksm_py_argv(), kubeconfig, [WITH_EXTENSIONS], "ksm-py-extensions")
-        tree = module()
-        up = suite_settled(theirs, tree)
-        passes = {t for t, (ok, _) in up.items() if ok}
-        mine = suite_settled(ours, tree, passes)
-        print("\nupstream's e2e suite (v2.20.0), as tests/e2e.sh runs it:\n" + table(
-            {"kube-state-metrics": up, "ksm-py": mine}))
-        for test in passes:
-            assert mine[test][0], f"ksm-py fails {test}, which upstream passes: {mine[test][1][:20]}"
-        # Where upstream fails (documentation gaps of upstream's own), ksm-py finds nothing more.
-        for test, (ok, msgs) in mine.items():
-            if not ok:
-                assert set(msgs) <= set(up[test][1]), (test, sorted(set(msgs) - set(up[test][1]))[:20])
+            applied.apply(doc)
+    theirs = Exporter(spawn, [str(build.KSM.binary())], kubeconfig, args, "kube-state-metrics")
+    ours = Exporter(spawn, ksm_py_argv(), kubeconfig, args, "ksm-py")
+    extended = Exporter(spawn, ksm_py_argv(), kubeconfig, [WITH_EXTENSIONS], "ksm-py-extensions")
+    tree = module()
+    up = suite_settled(theirs, tree)
+    passes = {t for t, (ok, _) in up.items() if ok}
+    mine = suite_settled(ours, tree, passes)
+    print("\nupstream's e2e suite (v2.20.0), as tests/e2e.sh runs it:\n" + table(
+        {"kube-state-metrics": up, "ksm-py": mine}))
+    # The cluster holds what the suite looks for (every default resource), as e2e.sh's does.
+    assert "TestDefaultCollectorMetricsAvailable" in passes, up["TestDefaultCollectorMetricsAvailable"]
+    for test in passes:
+        assert mine[test][0], f"ksm-py fails {test}, which upstream passes: {mine[test][1][:20]}"
+    # Where upstream fails (documentation gaps of upstream's own), ksm-py finds nothing more.
+    for test, (ok, msgs) in mine.items():
+        if not ok:
+            assert set(msgs) <= set(up[test][1]), (test, sorted(set(msgs) - set(up[test][1]))[:20])
 
-        # With topology and events on (and the RBAC they need missing from upstream's role for
-        # events), the only extra documentation findings are the extension families ...
-        wait_for("ksm-py with extensions ready", lambda: extended.get("telemetry", "/readyz")[0] == 200, 90)
-        wait_for("topology rendered", lambda: "kube_topology_component{" in extended.metrics(), 60)
-        documentation = run_suite(extended, tree, ("TestDocumentation",))["TestDocumentation"]
-        extra = set(documentation[1]) - set(up["TestDocumentation"][1])
-        assert extra and all(EXTENSION_FAMILY.match(m) for m in extra), sorted(extra)
-        # ... which ksm-py documents in upstream's format: with its docs added, none is left.
-        documented = run_suite(extended, docs_with_extensions(tmp_path), ("TestDocumentation",))
-        assert set(documented["TestDocumentation"][1]) <= set(up["TestDocumentation"][1]), documented
-    finally:
-        for api, name, namespace in reversed(created):
-            with contextlib.suppress(Exception):
-                api.delete(name=name, namespace=namespace)
+    # With topology and events on (and the RBAC they need missing from upstream's role for
+    # events), the only extra documentation findings are the extension families ...
+    wait_for("ksm-py with extensions ready", lambda: extended.get("telemetry", "/readyz")[0] == 200, 90)
+    wait_for("topology rendered", lambda: "kube_topology_component{" in extended.metrics(), 60)
+    documentation = run_suite(extended, tree, ("TestDocumentation",))["TestDocumentation"]
+    extra = set(documentation[1]) - set(up["TestDocumentation"][1])
+    assert extra and all(EXTENSION_FAMILY.match(m) for m in extra), sorted(extra)
+    # ... which ksm-py documents in upstream's format: with its docs added, none is left.
+    documented = run_suite(extended, docs_with_extensions(tmp_path), ("TestDocumentation",))
+    assert set(documented["TestDocumentation"][1]) <= set(up["TestDocumentation"][1]), documented
 
 
 def test_examples_standard_with_ksm_py_as_the_binary(standard: Any, spawn: Any) -> None:
