@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import hmac
 import logging
 import os
 import ssl
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-import bcrypt
-import yaml
-from cachetools import TTLCache
+# yaml, bcrypt and cachetools are imported where --tls-config is read: most exporters start without it.
+if TYPE_CHECKING:
+    from cachetools import TTLCache
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ class WebConfig:
 
 
 def load(path: str) -> WebConfig:
+    import yaml
+
     try:
         with open(path) as f:
             doc = yaml.safe_load(f) or {}
@@ -79,6 +82,8 @@ def load(path: str) -> WebConfig:
 
 def _valid_bcrypt(hashed: bytes) -> bool:
     """exporter-toolkit checks every hash at start-up the same way: compare it with an empty password."""
+    import bcrypt
+
     try:
         bcrypt.checkpw(b"", hashed)
     except ValueError:
@@ -197,7 +202,10 @@ class BasicAuth:
         self.app = app
         self._users = users if callable(users) else (lambda: users)
         self.users: dict[str, bytes] = {}
+        from cachetools import TTLCache
+
         self.verified: TTLCache[bytes, bool] = TTLCache(maxsize=256, ttl=60)
+        _dummy()  # made now, so that the first unknown user is not answered more slowly than the next
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         users = self._users()
@@ -215,6 +223,8 @@ class BasicAuth:
         return [body]
 
     def _authorized(self, header: str) -> bool:
+        import bcrypt
+
         scheme, _, credentials = header.partition(" ")
         if scheme.lower() != "basic":  # the scheme is case-insensitive (Go's Request.BasicAuth)
             return False
@@ -231,7 +241,7 @@ class BasicAuth:
         hashed = self.users.get(user_bytes.decode(errors="surrogateescape"))
         # Compare against a dummy hash for unknown users so timing does not reveal user names.
         try:
-            ok = bcrypt.checkpw(password, hashed or _DUMMY) and hashed is not None
+            ok = bcrypt.checkpw(password, hashed or _dummy()) and hashed is not None
         except ValueError:  # e.g. a password longer than bcrypt's 72 bytes: not a match, not a crash
             ok = False
         if ok:
@@ -239,4 +249,8 @@ class BasicAuth:
         return hmac.compare_digest(b"1" if ok else b"0", b"1")
 
 
-_DUMMY = bcrypt.hashpw(b"dummy", bcrypt.gensalt(rounds=4))
+@functools.cache
+def _dummy() -> bytes:
+    import bcrypt
+
+    return bytes(bcrypt.hashpw(b"dummy", bcrypt.gensalt(rounds=4)))
