@@ -113,22 +113,19 @@ class CompiledResource:
     def render(self, obj: Body) -> tuple[bytes, ...]:
         """All families of one object: one bytes chunk per family, ``b""`` for none."""
         identity = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in self.resource.identity_labels(obj))
-        # "name{identity," for each family, made once per object: most lines are that, the
-        # family's own labels, and the value.
+        # "{identity," and "{identity} " once per object: most lines are the family's name, one of
+        # these, the family's own labels and the value. One comprehension per family (no call per
+        # line for the value: the formatted values are looked up in place).
         opened = f"{{{identity}," if identity else "{"
+        closed = f"{{{identity}}} " if identity else " "
+        values = _VALUES
         value_of = _value
         pairs = _label_pairs
         chunks: list[bytes] = []
         for name, fn in self.fns:
             try:
-                lines = []
-                for labels, value in fn(obj):
-                    if labels:
-                        lines.append(f"{name}{opened}{pairs(labels)}}} {value_of(value)}\n")
-                    elif identity:
-                        lines.append(f"{name}{{{identity}}} {value_of(value)}\n")
-                    else:
-                        lines.append(f"{name} {value_of(value)}\n")
+                lines = [f"{name}{opened}{pairs(labels)}}} {values.get(value) or value_of(value)}\n" if labels
+                         else f"{name}{closed}{values.get(value) or value_of(value)}\n" for labels, value in fn(obj)]
             except Exception as e:  # noqa: BLE001 - one bad family must not lose the others
                 if self.on_render_error:
                     self.on_render_error(self.name, name, e)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -81,18 +82,24 @@ def _container_info(p: Body, init: bool) -> Samples:
                    ("container_id", cs.get("containerID") or ""), *extra], 1
 
 
+@functools.lru_cache(maxsize=4096, typed=True)
+def _resource_series(name: str, q: Any) -> tuple[tuple[str, str, float | int], ...]:
+    """(resource label, unit, value) of one container request or limit: the same few names and
+    quantities repeat in every pod."""
+    units = resource_units(name, pods=False)
+    if not units:
+        return ()
+    # Only cpu goes through convertValueToFloat64; every other resource is Value().
+    value = quantity_float(q) if name == "cpu" else quantity_value(q)
+    return tuple((sanitize_label_name(name), unit, value) for unit in units)
+
+
 def _container_resources(p: Body, init: bool, kind: str) -> Samples:
     node = dig(p, "spec", "nodeName") or ""
     for c in _list(p, "spec", "initContainers" if init else "containers"):
         for name, q in (dig(c, "resources", kind) or {}).items():
-            units = resource_units(name, pods=False)
-            if not units:
-                continue
-            # Only cpu goes through convertValueToFloat64; every other resource is Value().
-            value = quantity_float(q) if name == "cpu" else quantity_value(q)
-            for unit in units:
-                yield [("container", c.get("name") or ""), ("node", node),
-                       ("resource", sanitize_label_name(name)), ("unit", unit)], value
+            for resource, unit, value in _resource_series(name, q):
+                yield [("container", c.get("name") or ""), ("node", node), ("resource", resource), ("unit", unit)], value
 
 
 def _per_status(init: bool, fn: Callable[[Mapping[str, Any]], Any]) -> Callable[[Body], Samples]:
