@@ -48,6 +48,8 @@ class Feed:
     kind: str = ""
     # Only metadata is listed unless some sink needs the whole object.
     metadata_only: bool = True
+    # metadata.managedFields is dropped before parsing unless some sink may read it.
+    drop_managed_fields: bool = True
     sinks: list[Sink] = dataclasses.field(default_factory=list)
     # The resource's own metrics stores among the sinks (object counts in the telemetry).
     stores: list[MetricsStore] = dataclasses.field(default_factory=list)
@@ -90,12 +92,13 @@ class Plan:
         return list(self.options.namespaces) if api.namespaced and self.options.namespaces else [None]
 
     def _feed(self, resource: str, api: ApiResource, namespace: str | None, kind: str,
-              metadata_only: bool, sink: Sink) -> Feed:
+              metadata_only: bool, sink: Sink, reads_managed_fields: bool = True) -> Feed:
         feed = self._feeds.get((resource, namespace))
         if feed is None:
             feed = self._feeds[(resource, namespace)] = Feed(
                 resource, api, namespace, field_selector(self.options, resource, api.namespaced), kind)
         feed.metadata_only = feed.metadata_only and metadata_only  # someone needs the whole object
+        feed.drop_managed_fields = feed.drop_managed_fields and not reads_managed_fields
         feed.sinks.append(sink)
         self.sinks.append((feed, sink))
         return feed
@@ -109,7 +112,7 @@ class Plan:
         for ns in self.namespaces(api):
             store = MetricsStore(compiled)
             writer.stores.append(store)
-            feed = self._feed(compiled.name, api, ns, r.kind, r.metadata_only, store)
+            feed = self._feed(compiled.name, api, ns, r.kind, r.metadata_only, store, r.reads_managed_fields)
             feed.stores.append(store)
             feeds.append(feed)
         self._add_writer(writer)

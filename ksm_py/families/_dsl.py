@@ -97,6 +97,11 @@ class Resource:
         # nothing new, so the store skips it.  Declared by a resource module that was checked
         # (its families must not read the top-level kind and apiVersion either).
         self.unread_metadata: tuple[str, ...] = ()
+        # Whether a family may read metadata.managedFields: the reflector drops it from the JSON
+        # before parsing when no sink of a list/watch does (it is half of a pod's JSON and most of
+        # its parse time). True unless the module is known not to (the built-in ones; custom
+        # resource state families read any path).
+        self.reads_managed_fields = True
         self.families: list[Family] = []
 
     @property

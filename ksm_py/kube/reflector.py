@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
+import re
 import threading
 import time
 from typing import Any, Callable, Iterable, Iterator, Protocol
@@ -159,8 +160,21 @@ def _api_message(e: ApiError) -> str:
     return str(message)[:300] if message else str(e)
 
 
-def parse_event(line: bytes) -> tuple[str, Body]:
-    event = orjson.loads(line)
+# ``,"managedFields":[...]`` as the API server writes it (compact JSON; it follows other
+# metadata fields), strings matched whole: the array is removed only when it holds no nested
+# array, and ``"managedFields":[`` cannot occur inside a JSON string (its quotes would be escaped).
+_MANAGED_FIELDS = re.compile(rb',"managedFields":\[(?:[^\[\]"]++|"(?:[^"\\]++|\\.)*+")*+\]')
+
+
+def without_managed_fields(raw: bytes) -> bytes:
+    """``raw`` (a list page or a watch event) without the objects' metadata.managedFields: about
+    40% of a pod's JSON as the API server sends it, and two thirds of the time orjson takes to
+    parse it (every field a manager owns is a small object). Parsed, the rest is the same."""
+    return _MANAGED_FIELDS.sub(b"", raw) if b'"managedFields":[' in raw else raw
+
+
+def parse_event(line: bytes, drop_managed_fields: bool = False) -> tuple[str, Body]:
+    event = orjson.loads(without_managed_fields(line) if drop_managed_fields else line)
     if not isinstance(event, dict):
         raise ValueError("event is not an object")
     kind, obj = event.get("type"), event.get("object")
@@ -180,6 +194,7 @@ class Reflector:
         namespace: str | None = None,
         field_selector: str = "",
         metadata_only: bool = False,
+        drop_managed_fields: bool = False,
         keep: Callable[[Body], bool] | None = None,
         settings: ReflectorSettings | None = None,
         stats: ReflectorStats | None = None,
@@ -193,6 +208,7 @@ class Reflector:
         self.namespace = namespace
         self.field_selector = field_selector
         self.metadata_only = metadata_only
+        self.drop_managed_fields = drop_managed_fields
         self.keep = keep
         self.settings = settings or ReflectorSettings()
         self.stats: ReflectorStats = stats or NullStats()
@@ -294,7 +310,7 @@ class Reflector:
         try:
             raw = self._get_page(path, self._page_params("", 0), accept)
             while True:
-                page = orjson.loads(raw)
+                page = orjson.loads(without_managed_fields(raw) if self.drop_managed_fields else raw)
                 del raw
                 meta = page.get("metadata") or {}
                 resource_version = meta.get("resourceVersion") or resource_version
@@ -398,7 +414,7 @@ class Reflector:
             if n % YIELD_EVERY == 0:
                 self.cooperate()  # a backlog of buffered events is read without blocking on the socket
             try:
-                kind, obj = parse_event(line)
+                kind, obj = parse_event(line, self.drop_managed_fields)
             except ValueError as e:
                 self.stats.bad_input(self.name, "malformed watch event")
                 # Not the line itself: it may hold a Secret's data.
