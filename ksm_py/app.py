@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ import orjson
 from . import probes, runtime
 from .body import Body
 from .builder import compile_resources
-from .configfile import POLL_SECONDS
+from .configfile import poll_seconds
 from .extension import Extension, WSGIApp
 from .kube.client import ApiResource, KubeClient
 from .kube.reflector import Reflector, ReflectorSettings
@@ -42,6 +43,22 @@ def _test_knobs() -> dict[str, Any]:
     if os.environ.get("KSM_PY_WATCH_READ_TIMEOUT"):
         knobs["read_timeout"] = max(0.5, float(os.environ["KSM_PY_WATCH_READ_TIMEOUT"]))
     return knobs
+
+
+def _kill(greenlets: list[gevent.Greenlet]) -> None:
+    """Kill ``greenlets`` and wait for them to end; then drop the traceback of the GreenletExit each
+    keeps as its value.  A greenlet killed in a watch read stays referenced from outside Python's
+    sight (a reference count no object accounts for), and that traceback's frames hold its
+    reflector, stores and client: without this every exporter a --config reload replaced (and
+    every custom resource a Custom Resource State change re-watched) stayed in memory."""
+    try:
+        gevent.killall(greenlets, block=True, timeout=5)
+    except gevent.Timeout:
+        logger.warning("%d greenlets did not end within 5 s of being killed",
+                       sum(1 for g in greenlets if not g.dead))
+    for g in greenlets:
+        if isinstance(g.value, BaseException):
+            g.value.__traceback__ = None
 
 
 class Exporter:
@@ -118,7 +135,7 @@ class Exporter:
         """Stop every list/watch and greenlet of this exporter (shutdown, or replaced by a reload)."""
         for r in self.reflectors:
             r.stop()
-        gevent.killall([*self.greenlets, *self._tasks], block=False)
+        _kill([*self.greenlets, *self._tasks])
         self.client.close()
 
     def add_resource(self, compiled: CompiledResource, api: ApiResource) -> None:
@@ -141,7 +158,7 @@ class Exporter:
             ref.stop()
             greenlet = self._running.pop(id(ref), None)
             if greenlet is not None:
-                greenlet.kill(block=False)
+                _kill([greenlet])
                 self.greenlets = [g for g in self.greenlets if g is not greenlet]
         self.reflectors = [r for r in self.reflectors if all(r is not x for x in refs)]
         self.plan.remove_resource(name)
@@ -159,7 +176,7 @@ class Exporter:
         logger.info("re-sharding: shard %d of %d (was %d of %d)", shard, total, self.shards.shard, self.shards.total)
         self.shards.shard, self.shards.total = shard, total
         self.telemetry.set_sharding(shard, total)
-        gevent.killall(self.greenlets)
+        _kill(self.greenlets)
         for r in self.reflectors:
             r.resource_version = ""
             r.synced = False
@@ -393,7 +410,7 @@ class Supervisor:
 
     def follow(self, reload: Reload) -> None:
         while not self.result.ready():
-            gevent.sleep(POLL_SECONDS)
+            gevent.sleep(poll_seconds())
             with self.lock:
                 if self.result.ready():
                     return
@@ -435,6 +452,10 @@ class Supervisor:
             self.servers = servers
         self.core = core
         old.stop()
+        del old
+        # The replaced exporter is a web of cycles (stores, reflectors, apps): free it now rather
+        # than at the next full collection, which the raised thresholds (runtime.tune_gc) make rare.
+        gc.collect()
         files = [("config", options.config)]
         if options.custom_resource_state_config_file and not options.custom_resource_state_config:
             files.append(("customresourceconfig", options.custom_resource_state_config_file))
@@ -475,6 +496,7 @@ def run(options: Options, extensions: Iterable[Extension] = (), reload: Reload |
         logger.error("cannot listen: %s", e)
         return 1
     supervisor = Supervisor(core, servers, config_status)
+    del core, servers  # a reload replaces them: this frame must not keep the first ones alive
     gevent.signal_handler(signal.SIGTERM, supervisor.shutdown)
     gevent.signal_handler(signal.SIGINT, supervisor.shutdown)
     if reload is not None:

@@ -17,7 +17,7 @@ import logging
 import gevent
 
 from ..body import Body
-from ..configfile import POLL_SECONDS, WatchedFile
+from ..configfile import WatchedFile, poll_seconds
 from ..exposition import ResourceWriter
 from ..extension import ExtraWatch, Host, WSGIApp
 from ..families._dsl import Allowlists, Family, Resource
@@ -168,7 +168,7 @@ class CustomResourceState:
     # -- the configuration file ---------------------------------------------------------------
     def _follow_file(self) -> None:
         while True:
-            gevent.sleep(POLL_SECONDS)
+            gevent.sleep(poll_seconds())
             self.poll_config()
 
     def poll_config(self) -> bool:
