@@ -27,6 +27,7 @@ import orjson
 
 from ksm_py.builder import compile_resources
 from ksm_py.exposition import ResourceWriter, gzip_stream, iter_exposition, iter_gzip
+from ksm_py.kube.reflector import without_managed_fields
 from ksm_py.options import Options
 from ksm_py.store import CompiledResource, MetricsStore
 
@@ -85,7 +86,7 @@ def bench_size(n: int, repeat: int, profile: bool) -> dict[str, Any]:
     for page in list_pages(n):
         page_bytes += len(page)
         t0 = time.process_time()
-        items = orjson.loads(page)["items"]
+        items = orjson.loads(without_managed_fields(page))["items"]  # what the reflector parses
         t1 = time.process_time()
         if profiler:
             profiler.enable()
@@ -217,7 +218,7 @@ def held_per_pod(n: int) -> float:
 
 ROWS: list[tuple[str, str, Callable[[float], str]]] = [
     ("LIST JSON per pod", "list_page_bytes_per_pod", lambda v: f"{v / 1024:.1f} KiB"),
-    ("parse (orjson) per pod", "parse_us_per_pod", lambda v: f"{v:.1f} us"),
+    ("parse (managedFields dropped, orjson) per pod", "parse_us_per_pod", lambda v: f"{v:.1f} us"),
     ("render per pod", "render_us_per_pod", lambda v: f"{v:.1f} us"),
     ("store add (render+keep) per pod", "store_add_us_per_pod", lambda v: f"{v:.1f} us"),
     ("ingest rate (parse+add)", "ingest_pods_per_s", lambda v: f"{v:,.0f} pods/s"),
