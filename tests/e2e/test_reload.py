@@ -24,8 +24,9 @@ import pytest
 import yaml
 
 from harness.controlplane import wait_for
+from ksm_py.gocompat.floats import format_float
 from tests.conftest import Objects, free_port, http_get, ksm_py_argv
-from tests.e2e._exporter import Exporter, ksm_py
+from tests.e2e._exporter import Exporter, ksm_py, upstream
 from tests.expo import series
 
 pytestmark = pytest.mark.e2e
@@ -151,6 +152,54 @@ def test_config_file_swap_restarts_the_exporter_in_process(restricted_kubeconfig
     assert telemetry_value(exp, "kube_state_metrics_last_config_reload_successful", type="config",
                            filename=path) == 1
     assert exp.proc.proc.poll() is None and exp.proc.proc.pid == pid
+
+
+def test_config_file_swap_same_as_upstream(restricted_kubeconfig_path: Path, spawn: Any, objects: Objects,
+                                          tmp_path: Path) -> None:
+    """kube-state-metrics and ksm-py follow the same mounted --config: after the swap both serve the
+    same families and series, and report the same hash of the same file."""
+    objects.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm1"}, "data": {"k": "v"}})
+    objects.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s1"}, "stringData": {"k": "v"}})
+    volume = tmp_path / "config-volume"
+    # The second file sets the same keys: kube-state-metrics decodes each file over the options of
+    # the previous one, so a key that disappears keeps its old value there (not in ksm-py).
+    first = "resources: {namespaces: {}, configmaps: {}}\nmetric_allowlist: {kube_namespace_created: {}, " \
+            "kube_configmap_info: {}}\n"
+    second = "resources: {namespaces: {}, secrets: {}}\nmetric_allowlist: {kube_namespace_labels: {}, " \
+             "kube_secret_info: {}, kube_secret_type: {}}\n"
+    configmap_volume(volume, {"config.yaml": first})
+    path = str(volume / "config.yaml")
+    ours = ksm_py(spawn, restricted_kubeconfig_path, f"--config={path}", name="ksm-py-reload-parity")
+    theirs = upstream(spawn, restricted_kubeconfig_path, f"--config={path}")
+    where = [("namespace", objects.namespace)]
+
+    def same(want: str) -> bool:
+        try:
+            bodies = [e.metrics() for e in (ours, theirs)]
+        except (OSError, AssertionError):
+            return False  # kube-state-metrics restarting: its ports are closed for 3 s
+        return (want in bodies[0] and series(bodies[0], where=where) == series(bodies[1], where=where)
+                and families(ours) == families(theirs))
+    wait_for("the same configmap series", lambda: same("kube_configmap_info{"), 60,
+             on_timeout=lambda: "\n" + ours.proc.tail() + "\n" + theirs.proc.tail())
+    assert families(ours) == {"kube_namespace_created", "kube_configmap_info"}
+
+    def hashes() -> list[dict[str, str]]:
+        return [series(e.telemetry(), prefix="kube_state_metrics_config_hash{") for e in (ours, theirs)]
+    ours_hash, theirs_hash = hashes()
+    assert ours_hash == theirs_hash and list(ours_hash.values()) == [format_float(hash_value(first))], hashes()
+
+    configmap_volume(volume, {"config.yaml": second})
+    wait_for("the same secret series", lambda: same("kube_secret_type{"), 60,
+             on_timeout=lambda: "\n" + ours.proc.tail() + "\n" + theirs.proc.tail())
+    assert families(ours) == {"kube_namespace_labels", "kube_secret_info", "kube_secret_type"}
+    wait_for("the same hash", lambda: hashes()[0] == hashes()[1], 30)
+    assert list(hashes()[0].values()) == [format_float(hash_value(second))]
+    for e in (ours, theirs):
+        assert telemetry_value(e, "kube_state_metrics_last_config_reload_successful", type="config",
+                               filename=path) == 1
+    assert "Restarting: kube-state-metrics" in theirs.proc.tail(200)
+    assert ours.proc.proc.poll() is None and theirs.proc.proc.poll() is None
 
 
 def _sockets(pid: int) -> int:
