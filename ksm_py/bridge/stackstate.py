@@ -36,6 +36,8 @@ KIND_TYPES = {
     "Node": "node", "Pod": "pod", "ReplicaSet": "replicaset", "Service": "service", "StatefulSet": "statefulset",
     "CronJob": "cronjob", "Job": "job", "Ingress": "ingress", "PersistentVolume": "persistent-volume",
     "PersistentVolumeClaim": "persistent-volume-claim", "Secret": "secret",
+    # ksm-py's own component type (the agent has none for it).
+    "ReplicationController": "replicationcontroller",
 }
 _CLUSTER_SCOPED = frozenset({"cluster", "namespace", "node", "persistent-volume"})
 

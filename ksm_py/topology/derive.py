@@ -96,6 +96,8 @@ def _only_component(type_: str, namespaced: bool = True) -> Derive:
 deployment = _simple(m.DEPLOYMENT)
 statefulset = _simple(m.STATEFULSET)
 daemonset = _simple(m.DAEMONSET)
+# Nothing owns a ReplicationController (Deployments create ReplicaSets): its namespace encloses it.
+replicationcontroller = _simple(m.REPLICATIONCONTROLLER)
 cronjob = _simple(m.CRONJOB)
 configmap = _only_component(m.CONFIGMAP)
 secret = _only_component(m.SECRET)
@@ -333,7 +335,7 @@ def _pod_volumes(b: Builder, pod: Ref, obj: Body) -> dict[str, tuple[Ref, bool]]
 
 
 _CONTROLLERS = {"DaemonSet": m.DAEMONSET, "Deployment": m.DEPLOYMENT, "ReplicaSet": m.REPLICASET,
-                "StatefulSet": m.STATEFULSET, "Job": m.JOB}
+                "ReplicationController": m.REPLICATIONCONTROLLER, "StatefulSet": m.STATEFULSET, "Job": m.JOB}
 
 
 def _env_references(b: Builder, pod: Ref, containers: Iterable[Mapping[str, Any]]) -> None:
@@ -359,14 +361,13 @@ def pod(obj: Body, cluster: str) -> Record:
     node_ref = Ref(m.NODE, "", node_name)
     if node_name:
         b.relation(m.SCHEDULED_ON, ref, node_ref)
-    finished = _dig(obj, "status", "phase") in ("Succeeded", "Failed")
-    controlled = False
-    for kind, owner in _owners(obj, *_CONTROLLERS):
-        if kind == "Job" and finished:
-            continue
+    # A finished Job pod stays controlled by its Job (the Job controller keeps its ownerReference;
+    # the agent drops the relation once the pod Succeeded or Failed, which left the pod of every
+    # completed Job, and so of every CronJob run, unconnected to its Job).
+    owners = _owners(obj, *_CONTROLLERS)
+    for kind, owner in owners:
         b.relation(m.CONTROLS, Ref(_CONTROLLERS[kind], ns, owner), ref)
-        controlled = True
-    if not controlled:
+    if not owners:
         b.relation(m.ENCLOSES, namespace_ref(ns), ref)
     spec = _map(obj.get("spec"))
     containers = _list(spec.get("containers"))

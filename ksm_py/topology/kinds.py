@@ -78,6 +78,7 @@ KINDS: tuple[Kind, ...] = (
     _kind("persistentvolumes", derive.persistentvolume, kind="PersistentVolume", namespaced=False),
     _kind("pods", derive.pod, kind="Pod"),
     _kind("replicasets", derive.replicaset, group="apps", kind="ReplicaSet"),
+    _kind("replicationcontrollers", derive.replicationcontroller, kind="ReplicationController"),
     # Metadata only: the topology needs the name, never the Secret's data.
     _kind("secrets", derive.secret, kind="Secret", metadata_only=True),
     _kind("services", derive.service, kind="Service"),

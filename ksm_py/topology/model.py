@@ -22,6 +22,9 @@ INGRESS = "ingress"
 ENDPOINT = "endpoint"
 DEPLOYMENT = "deployment"
 REPLICASET = "replicaset"
+# Not a type of the StackState agent (it has no ReplicationController collector): modelled as the
+# workload controller it is, like a ReplicaSet.
+REPLICATIONCONTROLLER = "replicationcontroller"
 STATEFULSET = "statefulset"
 DAEMONSET = "daemonset"
 JOB = "job"
@@ -35,7 +38,7 @@ VOLUME_SOURCE = "volume-source"
 
 COMPONENT_TYPES = (
     CLUSTER, NAMESPACE, NODE, POD, CONTAINER, SERVICE, EXTERNAL_SERVICE, INGRESS, ENDPOINT, DEPLOYMENT,
-    REPLICASET, STATEFULSET, DAEMONSET, JOB, CRONJOB, CONFIGMAP, SECRET, PERSISTENT_VOLUME,
+    REPLICASET, REPLICATIONCONTROLLER, STATEFULSET, DAEMONSET, JOB, CRONJOB, CONFIGMAP, SECRET, PERSISTENT_VOLUME,
     PERSISTENT_VOLUME_CLAIM, VOLUME, VOLUME_SOURCE,
 )
 

@@ -51,6 +51,7 @@ STYLES: dict[str, tuple[str, str, str]] = {
     m.ENDPOINT: ("diamond", "#f0fdfa", "#14b8a6"),
     m.DEPLOYMENT: ("component", "#fef3c7", "#b45309"),
     m.REPLICASET: ("box", "#fffbeb", "#d97706"),
+    m.REPLICATIONCONTROLLER: ("box", "#fff7ed", "#9a3412"),
     m.STATEFULSET: ("tab", "#ffedd5", "#c2410c"),
     m.DAEMONSET: ("parallelogram", "#fff7ed", "#ea580c"),
     m.JOB: ("cds", "#fef9c3", "#a16207"),
@@ -63,10 +64,10 @@ STYLES: dict[str, tuple[str, str, str]] = {
     m.VOLUME_SOURCE: ("trapezium", "#f0f9ff", "#0284c7"),
 }
 MISSING = ("box", "#fee2e2", "#dc2626")
-ROUNDED = {m.CONTAINER, m.REPLICASET}
+ROUNDED = {m.CONTAINER, m.REPLICASET, m.REPLICATIONCONTROLLER}
 DASHED = {m.EXTERNAL_SERVICE}
 
-WORKLOADS = (m.DEPLOYMENT, m.REPLICASET, m.STATEFULSET, m.DAEMONSET, m.JOB, m.CRONJOB)
+WORKLOADS = (m.DEPLOYMENT, m.REPLICASET, m.REPLICATIONCONTROLLER, m.STATEFULSET, m.DAEMONSET, m.JOB, m.CRONJOB)
 CONFIG_AND_STORAGE = {m.CONFIGMAP, m.SECRET, m.VOLUME, m.PERSISTENT_VOLUME_CLAIM, m.PERSISTENT_VOLUME,
                       m.VOLUME_SOURCE, m.CONTAINER}
 

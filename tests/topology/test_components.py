@@ -34,6 +34,8 @@ CASES = [
          {"ingress/shop/web": "uid-web", "endpoint//10.1.2.3": "", "endpoint//lb.example": ""}),
     Case("deployment", [obj("apps/v1", "Deployment", "d")], {"deployment/shop/d": "uid-d"}),
     Case("replicaset", [obj("apps/v1", "ReplicaSet", "rs")], {"replicaset/shop/rs": "uid-rs"}),
+    Case("replicationcontroller", [obj("v1", "ReplicationController", "rc", spec={"replicas": 1})],
+         {"replicationcontroller/shop/rc": "uid-rc"}),
     Case("statefulset", [obj("apps/v1", "StatefulSet", "s")], {"statefulset/shop/s": "uid-s"}),
     Case("daemonset", [obj("apps/v1", "DaemonSet", "ds")], {"daemonset/shop/ds": "uid-ds"}),
     Case("job", [obj("batch/v1", "Job", "j")], {"job/shop/j": "uid-j"}),

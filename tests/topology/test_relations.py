@@ -42,9 +42,23 @@ CASES = [
     Case("controls-deployment-replicaset", [obj("apps/v1", "ReplicaSet", "web-1", metadata={
         "ownerReferences": owner("Deployment", "web")})], {"controls deployment/shop/web -> replicaset/shop/web-1"},
          ("controls", "encloses namespace")),
-    # A finished Job pod is no longer controlled: the namespace encloses it.
-    Case("controls-not-for-finished-job-pods", [pod("j-x", phase="Succeeded", owners=owner("Job", "j"))],
-         {"encloses namespace/shop/shop -> pod/shop/j-x"}, ("controls", "encloses namespace")),
+    # A finished Job pod stays controlled by its Job (the agent encloses it in the namespace instead,
+    # which left a completed CronJob run's pod unconnected): CronJob -> Job -> Pod holds.
+    Case("controls-finished-job-pods", [
+        obj("batch/v1", "Job", "nightly-1", metadata={"ownerReferences": owner("CronJob", "nightly")}),
+        pod("nightly-1-x", phase="Succeeded", owners=owner("Job", "nightly-1")),
+        pod("nightly-1-y", phase="Failed", owners=owner("Job", "nightly-1"))],
+         {"creates cronjob/shop/nightly -> job/shop/nightly-1", "controls job/shop/nightly-1 -> pod/shop/nightly-1-x",
+          "controls job/shop/nightly-1 -> pod/shop/nightly-1-y"}, ("controls", "creates", "encloses namespace")),
+    # ReplicationControllers (no agent type; modelled like a ReplicaSet): enclosed by the namespace,
+    # controlling their pods.
+    Case("controls-replicationcontroller-pods", [
+        obj("v1", "ReplicationController", "legacy", spec={"replicas": 2, "selector": {"app": "legacy"}}),
+        pod("legacy-a", owners=owner("ReplicationController", "legacy")),
+        pod("legacy-b", phase="Pending", owners=owner("ReplicationController", "legacy"))],
+         {"encloses namespace/shop/shop -> replicationcontroller/shop/legacy",
+          "controls replicationcontroller/shop/legacy -> pod/shop/legacy-a",
+          "controls replicationcontroller/shop/legacy -> pod/shop/legacy-b"}, ("controls", "encloses namespace")),
     Case("encloses-unowned-and-mirror-pods", [pod("p"), pod("mirror", owners=owner("Node", "n1"))],
          {"encloses namespace/shop/shop -> pod/shop/p", "encloses namespace/shop/shop -> pod/shop/mirror"},
          ("controls", "encloses namespace")),

@@ -50,7 +50,8 @@ class UI:
 
 @pytest.fixture
 def demo() -> UI:
-    """Roughly the demo workloads: a Deployment behind a Service, a StatefulSet, a CronJob's Job."""
+    """Roughly the demo workloads: a Deployment behind a Service, a StatefulSet, a CronJob's finished
+    Job, a ReplicationController."""
     h = Harness()
     s = h.sinks
     s["namespaces"].upsert(obj("v1", "Namespace", "shop", None, metadata={"labels": {"team": "platform"}}))
@@ -75,7 +76,10 @@ def demo() -> UI:
         {"name": "db", "env": [{"name": "PW", "valueFrom": {"secretKeyRef": {"name": "db-pw", "key": "pw"}}}]}]))
     s["cronjobs"].upsert(obj("batch/v1", "CronJob", "report"))
     s["jobs"].upsert(obj("batch/v1", "Job", "report-1", metadata={"ownerReferences": owner("CronJob", "report")}))
-    s["pods"].upsert(pod("report-1-x", owners=owner("Job", "report-1")))
+    # The run is over: its pod Succeeded, and stays the Job's.
+    s["pods"].upsert(pod("report-1-x", node="n1", phase="Succeeded", owners=owner("Job", "report-1")))
+    s["replicationcontrollers"].upsert(obj("v1", "ReplicationController", "legacy"))
+    s["pods"].upsert(pod("legacy-x", node="n1", owners=owner("ReplicationController", "legacy")))
     s["pods"].upsert(pod("lonely", namespace="other"))
     # web-1-a and web-1-b are behind the Service.
     s["endpointslices"].upsert(obj("discovery.k8s.io/v1", "EndpointSlice", "web-x", metadata={
@@ -95,13 +99,18 @@ def test_views_select_their_component_types(demo: UI) -> None:
     namespaces = demo.keys("view=namespaces")
     # A namespace and what it encloses: controllers, services, pods without a controller.
     assert namespaces == {"namespace/shop/shop", "namespace/other/other", "deployment/shop/web",
-                          "statefulset/shop/db", "cronjob/shop/report", "service/shop/web", "pod/other/lonely"}
+                          "statefulset/shop/db", "cronjob/shop/report", "replicationcontroller/shop/legacy",
+                          "service/shop/web", "pod/other/lonely"}
     workloads = demo.keys("view=workloads")
     assert {"deployment/shop/web", "replicaset/shop/web-1", "pod/shop/web-1-a", "statefulset/shop/db",
-            "cronjob/shop/report", "job/shop/report-1", "pod/shop/report-1-x"} <= workloads
+            "cronjob/shop/report", "job/shop/report-1", "pod/shop/report-1-x", "replicationcontroller/shop/legacy",
+            "pod/shop/legacy-x"} <= workloads
     assert not {k for k in workloads if k.split("/")[0] in ("service", "node", "container")}
     doc = demo.get("view=workloads")
     assert {"type": "creates", "source": "cronjob/shop/report", "target": "job/shop/report-1"} in doc["relations"]
+    assert {"type": "controls", "source": "job/shop/report-1", "target": "pod/shop/report-1-x"} in doc["relations"]
+    assert {"type": "controls", "source": "replicationcontroller/shop/legacy",
+            "target": "pod/shop/legacy-x"} in doc["relations"]
 
 
 def test_namespace_filter_keeps_cluster_scoped_neighbours(demo: UI) -> None:
@@ -125,15 +134,18 @@ def test_actions(demo: UI) -> None:
         "deployment/shop/web", "replicaset/shop/web-1", "pod/shop/web-1-a", "pod/shop/web-1-b"}
     assert demo.keys("action=pods&root=cronjob/shop/report") == {
         "cronjob/shop/report", "job/shop/report-1", "pod/shop/report-1-x"}
+    assert demo.keys("action=pods&root=replicationcontroller/shop/legacy") == {
+        "replicationcontroller/shop/legacy", "pod/shop/legacy-x"}
     assert demo.keys("action=pods-services&root=namespace/shop/shop") == {
-        "pod/shop/web-1-a", "pod/shop/web-1-b", "pod/shop/db-0", "pod/shop/report-1-x", "service/shop/web"}
+        "pod/shop/web-1-a", "pod/shop/web-1-b", "pod/shop/db-0", "pod/shop/report-1-x", "pod/shop/legacy-x",
+        "service/shop/web"}
     assert demo.keys("action=services&root=namespace/shop/shop") == {"service/shop/web", "ingress/shop/web"}
     assert demo.keys("action=workloads&root=namespace/shop/shop") == {
         "deployment/shop/web", "replicaset/shop/web-1", "statefulset/shop/db", "cronjob/shop/report",
-        "job/shop/report-1"}
+        "job/shop/report-1", "replicationcontroller/shop/legacy"}
     node = demo.get("view=workloads")["nodes"]
     actions = {n["key"]: n["actions"] for n in node.values()}
-    assert actions["deployment/shop/web"] == ["deps", "pods"]
+    assert actions["deployment/shop/web"] == actions["replicationcontroller/shop/legacy"] == ["deps", "pods"]
     assert actions["pod/shop/db-0"] == ["config", "deps"]
     namespaces = {n["key"]: n["actions"] for n in demo.get("view=namespaces")["nodes"].values()}
     assert namespaces["namespace/shop/shop"] == ["pods-services", "services", "workloads"]
@@ -189,7 +201,7 @@ def test_drawing_has_one_shape_per_component_and_labelled_arrows(demo: UI) -> No
     assert shapes["deployment"].find(f"{SVG}ellipse") is None
     legend = ET.fromstring(doc["legend"])
     assert {"".join(t.itertext()) for t in legend.iter(f"{SVG}text")} == {
-        "deployment", "replicaset", "statefulset", "cronjob", "job", "pod", "missing target"}
+        "deployment", "replicaset", "replicationcontroller", "statefulset", "cronjob", "job", "pod", "missing target"}
 
 
 def test_large_views_collapse_into_counts() -> None:

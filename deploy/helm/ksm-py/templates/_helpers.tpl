@@ -149,6 +149,7 @@ whether or not their own collector is on (Secrets as metadata only).
 - persistentvolumes
 - pods
 - replicasets
+- replicationcontrollers
 - secrets
 - services
 - statefulsets
