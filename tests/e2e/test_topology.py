@@ -130,6 +130,10 @@ def create_everything(api: Api, pv: str) -> None:
     api.create("apps/v1", "statefulsets", {"metadata": {"name": "db"},
                                            "spec": {"replicas": 1, "serviceName": "db", **workload_spec({"app": "db"})}})
     api.create("apps/v1", "daemonsets", {"metadata": {"name": "agent"}, "spec": workload_spec({"app": "agent"})})
+    # The kube-controller-manager's replicationcontroller controller creates its pod.
+    api.create("v1", "replicationcontrollers", {"metadata": {"name": "legacy"}, "spec": {
+        "replicas": 1, "selector": {"app": "legacy"},
+        "template": {"metadata": {"labels": {"app": "legacy"}}, "spec": {"containers": [container()]}}}})
     cronjob = api.create("batch/v1", "cronjobs", {"metadata": {"name": "nightly"}, "spec": {
         "schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"spec": {
             "restartPolicy": "Never", "containers": [container("batch")]}}}}}})
@@ -156,11 +160,13 @@ def wait_settled(api: Api) -> None:
         pods = api.list("v1", "pods")
         web = [p for p in pods if p["metadata"].get("labels", {}).get("app") == "web"]
         job = [p for p in pods if p["metadata"].get("labels", {}).get("job-name") == "nightly-manual"]
+        legacy = [p for p in pods if p["metadata"].get("labels", {}).get("app") == "legacy"]
         ds = api.get("apps/v1", "daemonsets", "agent")["status"]
         pvc = api.get("v1", "persistentvolumeclaims", "data")["status"].get("phase")
         return (len(web) == 2 and all(p["status"].get("phase") == "Running" and p["status"].get("podIP") for p in web)
                 and any(p["metadata"]["name"] == "db-0" and p["status"].get("phase") == "Running" for p in pods)
                 and len(job) == 1 and job[0]["status"].get("phase") == "Succeeded"
+                and len(legacy) == 1 and legacy[0]["status"].get("phase") == "Running"
                 and ds.get("desiredNumberScheduled", 0) > 0 and ds.get("numberReady") == ds["desiredNumberScheduled"]
                 and pvc == "Bound")
     wait_for("workloads running, job done, claim bound", ready, 120, interval=1)
@@ -223,7 +229,8 @@ def expected(api: Api, pv: str, *, web_settings: bool = True, routes_to: str = "
         w.c("configmap", name)
     for name in ("db", "bundle-secret"):
         w.c("secret", name)
-    for kind in ("deployment/web", "statefulset/db", "daemonset/agent", "cronjob/nightly", "service/web", "service/ext"):
+    for kind in ("deployment/web", "statefulset/db", "daemonset/agent", "cronjob/nightly", "service/web", "service/ext",
+                 "replicationcontroller/legacy"):
         w.r("encloses", nsref, w.c(*kind.split("/")))
     (rs,) = api.list("apps/v1", "replicasets")
     rs_ref = w.c("replicaset", rs["metadata"]["name"])
@@ -247,8 +254,14 @@ def expected(api: Api, pv: str, *, web_settings: bool = True, routes_to: str = "
             w.pod(p, w.ref("statefulset", "db"))
         elif app == "agent":
             w.pod(p, w.ref("daemonset", "agent"))
+        elif app == "legacy":
+            w.pod(p, w.ref("replicationcontroller", "legacy"))
         elif labels.get("job-name") == "nightly-manual":
-            w.pod(p, None)  # Succeeded: a finished Job pod is enclosed by the namespace, not controlled
+            # Succeeded, and still its Job's (the Job controller keeps the ownerReference):
+            # cronjob -creates-> job -controls-> pod.
+            assert p["status"]["phase"] == "Succeeded"
+            assert [(o["kind"], o["name"]) for o in p["metadata"]["ownerReferences"]] == [("Job", "nightly-manual")]
+            w.pod(p, w.ref("job", "nightly-manual"))
         else:
             raise AssertionError(f"unexpected pod {p['metadata']['name']}")
     return w.components, w.relations

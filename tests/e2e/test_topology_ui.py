@@ -95,6 +95,11 @@ def demo_workloads(objects: Objects, rest: Any) -> None:
                         "metadata": {"labels": labels}, "spec": {"containers": [{
                             "name": "app", "image": "registry.example/legacy:1",
                             "envFrom": [{"configMapRef": {"name": "legacy-settings"}}]}]}}}})
+    # A ReplicationController: the kube-controller-manager creates its pod.
+    rc = {"app": "legacy-rc"}
+    objects.create({"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "legacy-rc"},
+                    "spec": {"replicas": 1, "selector": rc, "template": {"metadata": {"labels": rc}, "spec": {
+                        "containers": [{"name": "app", "image": "registry.example/legacy-rc:1"}]}}}})
     node = sorted(n["metadata"]["name"] for n in rest.get("/api/v1/nodes")["items"])[0]
     objects.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probe"}, "spec": {
         "nodeName": node, "volumes": [{"name": "host", "hostPath": {"path": XSS}}],
@@ -206,6 +211,14 @@ def test_explorer_views_actions_live_updates_and_hostile_names(
     demo_workloads(objects, cluster.rest)
     objects.wait("the demo pods running", lambda: len([
         p for p in objects.list("v1", "Pod") if p["status"].get("phase") == "Running"]) >= 7, timeout=120)
+    # The Job "migrate" ran to completion (kwok finishes its pod; the Job controller marks it Complete).
+    def finished(label: str, phase: str) -> str:
+        return next((p["metadata"]["name"] for p in objects.list("v1", "Pod", label_selector=label)
+                     if p["status"].get("phase") == phase), "")
+    migrate_pod = objects.wait("the migrate Job's pod Succeeded", lambda: finished("job-name=migrate", "Succeeded"),
+                               timeout=120)
+    rc_pod = objects.wait("the ReplicationController's pod running", lambda: finished("app=legacy-rc", "Running"),
+                          timeout=120)
     base, ctx = start_ksm_py(spawn, restricted_kubeconfig_path, tmp_path)
     ns = objects.namespace
     page = Page(browser, base, ns, artefacts)
@@ -273,6 +286,25 @@ def test_explorer_views_actions_live_updates_and_hostile_names(
             page.k("cronjob", "report")} <= drawn
     assert len(_of(drawn, "replicaset")) >= 2 and not _of(drawn, "service")
     page.shot("view-workload-controllers")
+    # The finished Job's pod and the ReplicationController's pod are drawn connected to their controllers.
+    for pod_key, controller in ((page.k("pod", migrate_pod), f"job {ns}/migrate"),
+                                (page.k("pod", rc_pod), f"replicationcontroller {ns}/legacy-rc")):
+        assert pod_key in drawn
+        page.click_node(pod_key)
+        assert f"\u2190controls\u2014 {controller}" in page.text("d-relations"), page.text("d-relations")
+    page.click_node(page.k("replicationcontroller", "legacy-rc"))
+    assert page.text("d-actions") == "Show dependencies (deep)Show pods"
+    page.click('#d-actions button[data-action="pods"]')
+    drawn = page.wait("show pods of the ReplicationController", lambda d: page.k("pod", rc_pod) in d,
+                      f"pods {page.k('replicationcontroller', 'legacy-rc')} 6")
+    assert drawn == {page.k("replicationcontroller", "legacy-rc"), page.k("pod", rc_pod)}
+    page.open(namespace=ns, view="workloads", action="pods", root=page.k("job", "migrate"))
+    drawn = page.wait("show pods of the finished Job", lambda d: page.k("pod", migrate_pod) in d,
+                      f"pods {page.k('job', 'migrate')} 6")
+    assert drawn == {page.k("job", "migrate"), page.k("pod", migrate_pod)}
+    page.shot("action-pods-of-a-finished-job")
+    page.open(namespace=ns, view="workloads")
+    page.wait("workloads again", lambda d: page.k("deployment", "web") in d, f"workloads {ns}")
     page.click_node(page.k("deployment", "web"))
     assert "app.kubernetes.io/name=web" in page.text("d-tags")
     assert page.text("d-actions") == "Show dependencies (deep)Show pods"
