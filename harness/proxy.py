@@ -74,7 +74,8 @@ class FaultProxy:
                         self._split_done.set()
                         return
                     peers[s].sendall(data)
-        except OSError:
+        except (OSError, ValueError):
+            # cut() closed a socket under us: select() then sees fd -1 (ValueError).
             return
         finally:
             for s in (a, b):
