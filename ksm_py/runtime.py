@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import importlib
 import os
+import sys
 from typing import Any
 
 # Net allocations of container objects between two young-generation collections: above what a
@@ -29,26 +31,64 @@ MMAP_THRESHOLD = 4 << 20
 TRIM_THRESHOLD = 8 << 20
 
 
+def gevent_plugins(paths: list[str] | None = None) -> dict[str, list[str]]:
+    """``gevent.plugins.*`` entry points of the installed distributions: group -> ``module:attr``.
+
+    Read from each ``*.dist-info``/``*.egg-info`` ``entry_points.txt`` on ``sys.path`` directly:
+    ``importlib.metadata`` (its import and a scan of every distribution) costs 25 ms of CPU at
+    every start, for the one or two plugins gevent itself declares."""
+    plugins: dict[str, list[str]] = {}
+    for entry in sys.path if paths is None else paths:
+        directory = entry or "."
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            continue  # a zip file, a missing directory
+        for name in names:
+            if not name.endswith((".dist-info", ".egg-info")):
+                continue
+            try:
+                with open(os.path.join(directory, name, "entry_points.txt"), encoding="utf-8") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            if "[gevent.plugins." not in text:
+                continue
+            group = ""
+            for line in text.splitlines():
+                line = line.strip()
+                if line.startswith("[") and line.endswith("]"):
+                    group = line[1:-1].strip()
+                elif group.startswith("gevent.plugins.") and "=" in line and not line.startswith(("#", ";")):
+                    value = line.partition("=")[2].strip()
+                    if value not in plugins.setdefault(group, []):
+                        plugins[group].append(value)
+    return plugins
+
+
+def _load(value: str) -> Any:
+    """``module:attr.attr [extras]`` -> the object (what ``EntryPoint.load`` does)."""
+    module, _, attrs = value.partition("[")[0].strip().partition(":")
+    obj = importlib.import_module(module.strip())
+    for attr in filter(None, attrs.strip().split(".")):
+        obj = getattr(obj, attr)
+    return obj
+
+
 def look_up_gevent_plugins_once() -> None:
     """gevent's ``patch_all()`` looks for plugins (``gevent.plugins.*`` entry points) at each of
     its 25 events, and each look reads the metadata of every installed distribution: 0.1 s of CPU
     at every start. Read them once, before patching; plugins are still called as gevent would."""
-    from importlib import metadata
-
     from gevent import events
 
     if not hasattr(events, "notify_and_call_entry_points"):
         return
-    plugins: dict[str, list[metadata.EntryPoint]] = {}
-    for dist in metadata.distributions():
-        for ep in dist.entry_points:
-            if ep.group.startswith("gevent.plugins.") and ep not in plugins.setdefault(ep.group, []):
-                plugins[ep.group].append(ep)
+    plugins = gevent_plugins()
 
     def notify_and_call_entry_points(event: Any) -> None:
         events.notify(event)
         for plugin in plugins.get(event.ENTRY_POINT_NAME, ()):
-            plugin.load()(event)
+            _load(plugin)(event)
 
     events.notify_and_call_entry_points = notify_and_call_entry_points
 
