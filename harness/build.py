@@ -77,29 +77,9 @@ class Component:
 
 def _go(args: list[str], *, cwd: Path, label: str, log: Path, extra_env: dict[str, str] | None = None) -> None:
     """Run a go command, streaming a progress line at most every 15 s (``-v`` package count)."""
-    env = {**os.environ, **GO_ENV, **(extra_env or {})}
-    started = time.monotonic()
-    last_report = started
-    packages = 0
-    with log.open("a") as out:
-        out.write(f"$ go {' '.join(args)}  (in {cwd})\n")
-        out.flush()
-        proc = subprocess.Popen(
-            ["go", *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            out.write(line)
-            if not line.startswith(("go: ", "#")):
-                packages += 1
-            now = time.monotonic()
-            if now - last_report >= 15:
-                last_report = now
-                print(f"  [{label}] {packages} packages, {now - started:4.0f}s", flush=True)
-        rc = proc.wait()
-    if rc != 0:
-        tail = "".join(log.read_text().splitlines(keepends=True)[-25:])
-        raise BuildError(f"`go {' '.join(args[:2])} ...` failed for {label} (exit {rc}); log {log}\n{tail}")
+    _run_streamed(["go", *args], label=label, log=log, cwd=cwd, env={**GO_ENV, **(extra_env or {})},
+                  unit="packages", counts=lambda line: not line.startswith(("go: ", "#")),
+                  failed=f"go {' '.join(args[:2])} ...")
 
 
 def _module_dir(name: str) -> Path:
@@ -248,27 +228,29 @@ def _build_helm(c: Component, log: Path) -> None:
 DEBIAN_MIRROR = os.environ.get("KSM_PY_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 
 
-def _run_streamed(argv: list[str], *, label: str, log: Path, env: dict[str, str] | None = None) -> None:
-    """Run a command into ``log``, printing its line count at most every 15 s."""
+def _run_streamed(argv: list[str], *, label: str, log: Path, env: dict[str, str] | None = None,
+                  cwd: Path | None = None, unit: str = "lines", counts: Callable[[str], bool] = lambda _: True,
+                  failed: str = "") -> None:
+    """Run a command into ``log``, printing how many of its output lines ``counts`` at most every 15 s."""
     started = last_report = time.monotonic()
-    lines = 0
+    done = 0
     with log.open("a") as out:
-        out.write(f"$ {' '.join(argv)}\n")
+        out.write(f"$ {' '.join(argv)}" + (f"  (in {cwd})" if cwd else "") + "\n")
         out.flush()
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 env={**os.environ, **(env or {})})
         assert proc.stdout is not None
         for line in proc.stdout:
             out.write(line)
-            lines += 1
+            done += counts(line)
             now = time.monotonic()
             if now - last_report >= 15:
                 last_report = now
-                print(f"  [{label}] {lines} lines, {now - started:4.0f}s: {line.strip()[:80]}", flush=True)
+                print(f"  [{label}] {done} {unit}, {now - started:4.0f}s: {line.strip()[:80]}", flush=True)
         rc = proc.wait()
     if rc != 0:
         tail = "".join(log.read_text().splitlines(keepends=True)[-25:])
-        raise BuildError(f"`{argv[0]}` failed for {label} (exit {rc}); log {log}\n{tail}")
+        raise BuildError(f"`{failed or argv[0]}` failed for {label} (exit {rc}); log {log}\n{tail}")
 
 
 def _build_image_base(c: Component, log: Path) -> None:
