@@ -7,11 +7,15 @@ with go-cron's ``ParseStandard`` and asks ``Next(lastScheduleTime)``, else
 
 from __future__ import annotations
 
-from ..gocompat.cron import Schedule, parse_standard
+from typing import TYPE_CHECKING
+
 from ..gocompat.times import ZERO_TIME
 from ..metric import ALPHA, STABLE
 from ._dsl import NAME, NAMESPACE, Body, FamilyFn, Resource, Samples
 from ._helpers import created, dig, metadata_families, optional_field, resource_version, unix_or_none
+
+if TYPE_CHECKING:
+    from ..gocompat.cron import Schedule
 
 cronjobs = Resource("cronjobs", group="batch", version="v1", kind="CronJob", namespaced=True,
                     identity=[("namespace", NAMESPACE), ("cronjob", NAME)])
@@ -104,6 +108,10 @@ family("kube_cronjob_spec_failed_job_history_limit",
 
 def _schedule(cj: Body) -> Schedule | str:
     """KSM ``parseSchedule``: the parsed schedule, or the parse error as a string."""
+    # Imported at the first CronJob, not at start-up: the parser and its tables cost 3 ms of CPU
+    # at every start, and many clusters have no CronJob.
+    from ..gocompat.cron import parse_standard
+
     spec = dig(cj, "spec", "schedule") or ""
     tz = dig(cj, "spec", "timeZone")
     if tz is not None:
