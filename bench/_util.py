@@ -84,5 +84,40 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def stat_fields(text: str) -> tuple[int, float, float]:
+    """From a ``/proc/<pid>/stat`` line: the process group, the CPU seconds of the process itself
+    (utime + stime, all its threads) and of its children it has waited for (cutime + cstime).
+    The command name may hold spaces and parentheses, so fields are counted after the last ')'."""
+    fields = text.rsplit(")", 1)[1].split()
+    return (int(fields[2]), (int(fields[11]) + int(fields[12])) / CLK_TCK,
+            (int(fields[13]) + int(fields[14])) / CLK_TCK)
+
+
+def group_cpu_seconds(pgid: int) -> tuple[float, float, int]:
+    """CPU seconds of a process group (an exporter started with ``start_new_session``: its pid is
+    the group id), from one pass over /proc: the leader's own; the group's (every live member's own
+    plus what the leader's reaped children used); and how many members besides the leader are alive
+    (processes it started and still runs)."""
+    own = total = 0.0
+    others = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                group, cpu, reaped = stat_fields(f.read())
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # exited while the directory was read
+        if group != pgid:
+            continue
+        total += cpu
+        if int(entry.name) == pgid:
+            own = cpu
+            total += reaped
+        else:
+            others += 1
+    return own, total, others
+
+
 def self_rss() -> int:
     return proc_status(os.getpid())["VmRSS"]

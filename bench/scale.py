@@ -22,6 +22,7 @@ import http.client
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -39,7 +40,7 @@ from harness import build
 from harness.controlplane import ControlPlane
 from ksm_py.sharding import shard_of
 
-from ._util import Progress, cpu_seconds, log, median, percentile, proc_status, table
+from ._util import Progress, cpu_seconds, group_cpu_seconds, log, median, percentile, proc_status, table
 from .api import Api, ApiFailure, collection_path, object_path, parallel
 from .objects import (
     configmap_manifest,
@@ -75,6 +76,11 @@ KSM_DEFAULT_RESOURCES = (
     "resourcequotas,secrets,services,statefulsets,storageclasses,validatingadmissionpolicies,"
     "validatingadmissionpolicybindings,validatingwebhookconfigurations,volumeattachments"
 )
+# Raises the verbosity of client-go's reflector.go alone to 2 in upstream (klog's --vmodule), which
+# adds one "Caches populated" line per resource and nothing else in a healthy run.
+UPSTREAM_SYNC_VMODULE = "--vmodule=reflector=2"
+# Control-plane processes whose CPU is measured during each exporter's initial sync, and their keys.
+PLANE_KEYS = {"kube-apiserver": "apiserver", "etcd": "etcd"}
 # Every resource checked for completeness, by the family that has one series per object.
 COMPLETENESS = {
     "Pod": b"kube_pod_created{", "Node": b"kube_node_created{", "Namespace": b"kube_namespace_created{",
@@ -244,6 +250,10 @@ def wait_pods_running(api: Api, total: int, timeout: float) -> float:
         time.sleep(2)
 
 
+def plane_pids(plane: ControlPlane) -> dict[str, int]:
+    return {name: plane.processes[name].pid for name in PLANE_KEYS if name in plane.processes}
+
+
 def stop_component(plane: ControlPlane, name: str) -> None:
     proc = plane.processes.pop(name, None)
     if proc is None or proc.poll() is not None:
@@ -303,13 +313,21 @@ class Exporter:
             self.argv.append(f"--resources={resources}")
         if shard:
             self.argv += [f"--shard={shard[0]}", f"--total-shards={shard[1]}"]
+        if group == "upstream":
+            # Its readiness signal for the bench: client-go's reflector logs "Caches populated" (at
+            # V(2), reflector.go) once a resource's initial list is in the store; only that file's
+            # verbosity is raised, one line per resource (see CacheSyncLog).
+            self.argv.append(UPSTREAM_SYNC_VMODULE)
         self.log = logdir / (f"{group}-shard{shard[0]}.log" if shard else f"{group}.log")
         self.proc: subprocess.Popen[bytes] | None = None
         self.t0 = 0.0
+        self.wall0 = 0.0
+        self.log_offset = 0  # the log is appended to over runs: where this start's lines begin
 
     def start(self) -> None:
         with self.log.open("ab") as out:
-            self.t0 = time.monotonic()
+            self.log_offset = out.tell()
+            self.wall0, self.t0 = time.time(), time.monotonic()
             self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          start_new_session=True, preexec_fn=_die_with_parent)
 
@@ -432,39 +450,167 @@ class HealthzPoller(threading.Thread):
                 "healthz_p99_s": percentile(self.latencies, 99) if self.latencies else None}
 
 
-def wait_ready(exp: Exporter, expected: dict[str, int], timeout: float) -> dict[str, Any]:
-    """Start ``exp`` and measure its initial sync: time to ready, CPU, peak RSS, /healthz."""
+_KLOG = re.compile(rb"^[IWEF](\d\d)(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6}) ")
+_ACTIVE = re.compile(rb'"Active resources" activeStoreNames="([^"]*)"')
+_POPULATED = re.compile(rb'"Caches populated" type="([^"]+)"')
+
+
+def klog_time(line: bytes, year: int) -> float | None:
+    """The Unix time of a klog text line's header (``I1204 10:32:35.331312 ...``, local time, no year)."""
+    m = _KLOG.match(line)
+    if not m:
+        return None
+    mon, day, hh, mm, ss, us = (int(g) for g in m.groups())
+    return time.mktime((year, mon, day, hh, mm, ss, 0, 0, -1)) + us / 1e6
+
+
+class CacheSyncLog:
+    """Upstream's initial sync, read from its log (fed in chunks, lines may be split).
+
+    kube-state-metrics v2.20 logs ``"Active resources" activeStoreNames="a,b,..."`` once its
+    reflectors are built (internal/store/builder.go), one reflector per resource when every
+    namespace is watched (the bench's case). client-go v0.36's reflector logs ``"Caches populated"
+    type="*v1.Pod"`` at V(2) (tools/cache/reflector.go:507) after the initial list or watch-list
+    went through ``store.Replace``, which for kube-state-metrics' MetricsStore renders every object
+    (pkg/metrics_store/metrics_store.go): from then on /metrics has that resource complete. A
+    reflector that lists again later logs it again: types are counted once."""
+
+    def __init__(self, year: int | None = None) -> None:
+        self.year = year or time.localtime().tm_year
+        self.active: list[str] | None = None
+        self.populated: dict[str, float | None] = {}  # type -> klog time of its first "Caches populated"
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        buf = self._tail + chunk
+        *lines, self._tail = buf.split(b"\n")
+        for line in lines:
+            if self.active is None and (m := _ACTIVE.search(line)):
+                self.active = [r for r in m.group(1).decode().split(",") if r]
+            elif m := _POPULATED.search(line):
+                self.populated.setdefault(m.group(1).decode(), klog_time(line, self.year))
+
+    def done(self) -> bool:
+        return self.active is not None and len(self.populated) >= len(self.active)
+
+    def last_populated(self) -> float | None:
+        """The log time of the last resource's first "Caches populated" (None before it is done)."""
+        times = [t for t in self.populated.values() if t is not None]
+        return max(times) if self.done() and len(times) == len(self.populated) else None
+
+    def pending(self) -> str:
+        if self.active is None:
+            return "no 'Active resources' line yet"
+        return f"{len(self.populated)} of {len(self.active)} resources populated"
+
+
+class ReadySignal:
+    """The cheap readiness signal of one exporter, polled every 50 ms during its initial sync.
+
+    ksm-py: telemetry ``/readyz`` answers 200 once every reflector has committed its initial list
+    (``App.ready``: ``synced`` is set after the last page's objects are committed to the stores,
+    ksm_py/kube/reflector.py). Upstream: its log says every active resource's cache is populated
+    (``CacheSyncLog``); its own telemetry ``/readyz`` answers 200 as soon as its registry gathers
+    any metric (pkg/app/server.go, buildTelemetryServer), before any list, and its
+    ``kube_state_metrics_list_total`` never counts: client-go v0.36 syncs through watch-list
+    (``sendInitialEvents=true``), where no List call is made."""
+
+    def __init__(self, exp: Exporter) -> None:
+        self.exp = exp
+        self.log = CacheSyncLog() if exp.group == "upstream" else None
+        self._offset = exp.log_offset
+
+    def poll(self) -> bool:
+        if self.log is None:
+            try:
+                return http_get(self.exp.tport, "/readyz", timeout=30).status == 200
+            except OSError:
+                return False
+        with self.exp.log.open("rb") as f:
+            f.seek(self._offset)
+            chunk = f.read()
+        self._offset += len(chunk)
+        self.log.feed(chunk)
+        return self.log.done()
+
+    def describe(self) -> str:
+        return "telemetry /readyz" if self.log is None else "log: Caches populated"
+
+    def pending(self) -> str:
+        return "telemetry /readyz not 200" if self.log is None else self.log.pending()
+
+
+def complete_scrape(exp: Exporter, expected: dict[str, int]) -> bool:
+    """One /metrics scrape: does it hold a series for every object of every checked kind?"""
+    counter = LineCounter([COMPLETENESS[k] for k in expected])
+    try:
+        ok = http_get(exp.port, "/metrics", sink=counter.feed).status == 200
+    except OSError:
+        return False
+    return ok and all(counter.counts[COMPLETENESS[k]] >= n for k, n in expected.items())
+
+
+def wait_ready(exp: Exporter, expected: dict[str, int], timeout: float,
+               plane: dict[str, int] | None = None) -> dict[str, Any]:
+    """Start ``exp`` and measure its initial sync: time to ready, CPU (its own, its process group's
+    and, given ``plane`` (name -> pid), the control plane's), peak RSS, /healthz.
+
+    Ready is when the cheap signal (``ReadySignal``, polled every 50 ms) first says every resource
+    is synced, confirmed by a /metrics scrape started right after it that holds every object. Every
+    reading is taken at the signal, before that scrape, so serving it is not counted. Should the
+    scrape find objects missing (the signal was early), scrapes follow every 100 ms and ready is the
+    start of the first complete one, with the readings taken just before it (``confirm_scrapes`` > 1
+    in the JSON, and a warning)."""
     poller = HealthzPoller(exp.port)
+    plane = plane or {}
+    plane0 = {name: cpu_seconds(pid) for name, pid in plane.items()}
     exp.start()
     poller.start()
+    signal = ReadySignal(exp)
     deadline = exp.t0 + timeout
     polls = 0
+
+    def readings(t: float) -> dict[str, Any]:
+        own, group, children = group_cpu_seconds(exp.pid)
+        mem = proc_status(exp.pid)
+        out = {"ready_s": t - exp.t0, "sync_cpu_s": own, "sync_group_cpu_s": group, "children_at_ready": children,
+               "sync_peak_rss": mem["VmHWM"], "rss_at_ready": mem["VmRSS"]}
+        for name, pid in plane.items():
+            out[f"{PLANE_KEYS[name]}_sync_cpu_s"] = cpu_seconds(pid) - plane0[name]
+        return out
+
     try:
         while True:
             exp.alive()
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{exp.name} not ready after {timeout:.0f}s")
+                raise TimeoutError(f"{exp.name} not ready after {timeout:.0f}s ({signal.pending()})")
             t = time.monotonic()
             polls += 1
-            try:
-                if exp.group == "ksm-py":
-                    ready = http_get(exp.tport, "/readyz", timeout=30).status == 200
-                else:
-                    counter = LineCounter([COMPLETENESS[k] for k in expected])
-                    ready = http_get(exp.port, "/metrics", sink=counter.feed).status == 200 and all(
-                        counter.counts[COMPLETENESS[k]] >= n for k, n in expected.items())
-            except OSError:
-                ready = False
-            if ready:
-                ready_s = t - exp.t0
+            if signal.poll():
                 break
-            time.sleep(0.05 if exp.group == "ksm-py" else 0.1)
-        cpu = cpu_seconds(exp.pid)
-        mem = proc_status(exp.pid)
+            time.sleep(0.05)
+        at = readings(t)
     finally:
         health = poller.finish()
-    return {"ready_s": ready_s, "ready_polls": polls, "sync_cpu_s": cpu, "sync_peak_rss": mem["VmHWM"],
-            "rss_at_ready": mem["VmRSS"], **health}
+    confirm = 0
+    while True:
+        confirm += 1
+        if complete_scrape(exp, expected):
+            break
+        exp.alive()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{exp.name}: {signal.describe()} said synced, but /metrics is not complete "
+                               f"after {timeout:.0f}s")
+        time.sleep(0.1)
+        at = readings(time.monotonic())
+    if confirm > 1:
+        log(f"warning: {exp.name}: {signal.describe()} said synced {confirm - 1} scrape(s) before /metrics was "
+            "complete; ready is the start of the first complete scrape")
+    out = {**at, "ready_signal": signal.describe(), "ready_polls": polls, "confirm_scrapes": confirm, **health}
+    if signal.log is not None and (logged := signal.log.last_populated()) is not None:
+        # The exact moment in upstream's own log (the poll above sees it within 50 ms).
+        out["ready_logged_s"] = logged - exp.wall0
+    return out
 
 
 def verify(exp: Exporter, expected: dict[str, int]) -> dict[str, Any]:
@@ -577,10 +723,12 @@ def probe_once(api: Api, exps: Sequence[Exporter], k: int, timeout: float = 60) 
     return seen
 
 
-def settle(api: Api, plane: ControlPlane, expected: dict[str, int], timeout: float = 600) -> float:
+def settle(api: Api, plane: ControlPlane, expected: dict[str, int], timeout: float = 600) -> tuple[float, float]:
     """Until kube-apiserver serves every kind complete from its watch cache (``resourceVersion=0``)
     and its CPU stays below a quarter of a core for two 3-second windows in a row (a restarted
-    API server fills its caches and its exporters' last watches go away for a while)."""
+    API server fills its caches and its exporters' last watches go away for a while). Returns the
+    seconds waited and the API server's CPU in the last window (cores: its idle load, kwok's node
+    heartbeats mostly, which the "kube-apiserver CPU during sync" rows include)."""
     started = time.monotonic()
     deadline = started + timeout
     for kind, n in expected.items():
@@ -592,12 +740,13 @@ def settle(api: Api, plane: ControlPlane, expected: dict[str, int], timeout: flo
             time.sleep(1)
     pid = plane.processes["kube-apiserver"].pid
     quiet = 0
+    busy = float("nan")
     while quiet < 2 and time.monotonic() < deadline:
         cpu0, t0 = cpu_seconds(pid), time.monotonic()
         time.sleep(3)
         busy = (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
         quiet = quiet + 1 if busy < 0.25 else 0
-    return time.monotonic() - started
+    return time.monotonic() - started, busy
 
 
 def measure(p: Preset, api: Api, plane: ControlPlane, names: Sequence[tuple[str, str]],
@@ -619,10 +768,12 @@ def measure(p: Preset, api: Api, plane: ControlPlane, names: Sequence[tuple[str,
         results: dict[str, dict[str, Any]] = {}
         for e in exporters:
             want = expected[e.shard[0] if e.shard else 0]
-            log(f"starting {e.name}; waiting for a complete /metrics")
-            results[e.name] = wait_ready(e, want, 120 + sum(want.values()) / 50)
-            log(f"{e.name} ready in {results[e.name]['ready_s']:.2f}s "
-                f"(CPU {results[e.name]['sync_cpu_s']:.1f}s, peak RSS {results[e.name]['sync_peak_rss'] / 2**20:.0f} MiB)")
+            log(f"starting {e.name}; waiting for its readiness signal and a complete /metrics")
+            results[e.name] = wait_ready(e, want, 120 + sum(want.values()) / 50, plane_pids(plane))
+            r = results[e.name]
+            log(f"{e.name} ready in {r['ready_s']:.2f}s (CPU {r['sync_cpu_s']:.1f}s, peak RSS "
+                f"{r['sync_peak_rss'] / 2**20:.0f} MiB; kube-apiserver CPU {r.get('apiserver_sync_cpu_s', 0):.1f}s, "
+                f"etcd {r.get('etcd_sync_cpu_s', 0):.1f}s)")
         time.sleep(3)
         for e in exporters:
             results[e.name].update(verify(e, expected[e.shard[0] if e.shard else 0]))
@@ -695,6 +846,9 @@ def _ratio(results: dict[str, dict[str, Any]], key: str) -> float | None:
 ROWS: list[tuple[str, str, Callable[[float], str]]] = [
     ("time to ready (s)", "ready_s", lambda v: f"{v:.2f}"),
     ("CPU for initial sync (s)", "sync_cpu_s", lambda v: f"{v:.2f}"),
+    ("CPU for initial sync with children (s)", "sync_group_cpu_s", lambda v: f"{v:.2f}"),
+    ("kube-apiserver CPU during sync (s)", "apiserver_sync_cpu_s", lambda v: f"{v:.2f}"),
+    ("etcd CPU during sync (s)", "etcd_sync_cpu_s", lambda v: f"{v:.2f}"),
     ("peak RSS during sync (MiB)", "sync_peak_rss", lambda v: f"{v / 2**20:.0f}"),
     ("/healthz worst during sync (ms)", "healthz_max_s", lambda v: f"{v * 1e3:.1f}"),
     ("/healthz p99 during sync (ms)", "healthz_p99_s", lambda v: f"{v * 1e3:.1f}"),
@@ -723,17 +877,27 @@ def _cell(values: Sequence[float], fmt: Callable[[float], str]) -> str:
     return mid if len(values) == 1 else f"{mid} [{fmt(min(values))}-{fmt(max(values))}]"
 
 
+def _ratio_cell(per_run: Sequence[float], both_measured: bool) -> str:
+    """The ratio's cell; "-" when both exporters have values but upstream's is 0 in every run
+    (a ratio to nothing: e.g. a control-plane CPU below one clock tick), "n/a" when one is missing."""
+    if not per_run and both_measured:
+        return "-"
+    return _cell(per_run, lambda v: f"{v:.2f}")
+
+
 def result_table(runs: Sequence[dict[str, Any]]) -> tuple[str, dict[str, float | None]]:
     """Per row: each exporter's median over the runs, and the ratio's median (ranges in brackets)."""
     rows, ratios = [], {}
     for label, key, fmt in ROWS:
         cells = [label]
+        measured = []
         for name in ("ksm-py", "upstream"):
             vals = [r["exporters"][name][key] for r in runs if isinstance(r["exporters"][name].get(key), (int, float))]
             cells.append(_cell(vals, fmt))
+            measured.append(bool(vals))
         per_run = [r["ratio"][key] for r in runs if r["ratio"].get(key) is not None]
         ratios[key] = median(per_run) if per_run else None
-        cells.append(_cell(per_run, lambda v: f"{v:.2f}"))
+        cells.append(_ratio_cell(per_run, all(measured)))
         rows.append(cells)
     return table(["metric", "ksm-py", "upstream", "ksm-py/upstream"], rows), ratios
 
@@ -753,7 +917,8 @@ def medians(runs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 # How a row adds up over one exporter's shards: what the fleet uses together (sum), or what the
 # slowest instance takes (max: Prometheus scrapes the shards in parallel; a probe is seen by one).
 SHARD_AGG: dict[str, str] = {
-    "ready_s": "max", "sync_cpu_s": "sum", "sync_peak_rss": "sum", "healthz_max_s": "max", "healthz_p99_s": "max",
+    "ready_s": "max", "sync_cpu_s": "sum", "sync_group_cpu_s": "sum", "apiserver_sync_cpu_s": "sum",
+    "etcd_sync_cpu_s": "sum", "sync_peak_rss": "sum", "healthz_max_s": "max", "healthz_p99_s": "max",
     "steady_rss": "sum", "samples": "sum", "size_plain": "sum", "size_gzip": "sum", "plain_p50_s": "max",
     "plain_p99_s": "max", "gzip_p50_s": "max", "gzip_p99_s": "max", "churn_cpu_s": "sum", "churn_cpu_pct": "sum",
     "w2m_p50_s": "max", "w2m_p99_s": "max", "rss_after_churn": "sum", "peak_rss": "sum",
@@ -794,13 +959,14 @@ def sharded_table(runs: Sequence[dict[str, Any]], total: int) -> tuple[str, dict
                 vals = [v for r in runs if isinstance(v := r["exporters"].get(f"{group}/{i}", {}).get(key), (int, float))]
                 cells.append(_cell(vals, fmt))
             cells.append(_cell([v for r in runs if (v := shard_total(r, group, total, key)) is not None], fmt))
-        per_run = []
+        per_run, measured = [], False
         for r in runs:
             a, b = shard_total(r, "ksm-py", total, key), shard_total(r, "upstream", total, key)
+            measured = measured or (a is not None and b is not None)
             if a is not None and b:
                 per_run.append(a / b)
         ratios[key] = median(per_run) if per_run else None
-        cells.append(_cell(per_run, lambda v: f"{v:.2f}"))
+        cells.append(_ratio_cell(per_run, measured))
         rows.append(cells)
     return table(headers, rows), ratios
 
@@ -831,7 +997,7 @@ def unsharded_reference(plane: ControlPlane, expected: dict[str, int], resources
         started.append(e)
         try:
             log(f"unsharded {group} for reference")
-            out[group] = wait_ready(e, expected, 120 + sum(expected.values()) / 50)
+            out[group] = wait_ready(e, expected, 120 + sum(expected.values()) / 50, plane_pids(plane))
             time.sleep(3)
             out[group].update(verify(e, expected))
             out[group]["steady_rss"] = proc_status(e.pid)["VmRSS"]
@@ -889,7 +1055,9 @@ def run(p: Preset, workdir: Path, results_dir: Path, workers: int, resources: st
 
         logdir = workdir / "logs"
         log("waiting for kube-apiserver to settle (watch caches filled, its CPU back to idle)")
-        cluster["settle_s"] = round(settle(api, plane, expected), 1)
+        settle_s, idle = settle(api, plane, expected)
+        cluster["settle_s"] = round(settle_s, 1)
+        cluster["apiserver_idle_cores"] = [round(idle, 3)]
         per_shard = [expected]
         if total_shards > 1:
             per_shard = expected_per_shard({kind: api.uids(kind) for kind in expected}, total_shards)
@@ -904,7 +1072,7 @@ def run(p: Preset, workdir: Path, results_dir: Path, workers: int, resources: st
             runs.append(measure(p, api, plane, names, per_shard, resources, logdir, names_order, exporters, scrapes))
             order_file.write_text(json.dumps({"next_first": (first + k + 1) % 2}))
             if k + 1 < n_runs:
-                settle(api, plane, expected)
+                cluster["apiserver_idle_cores"].append(round(settle(api, plane, expected)[1], 3))
         results = medians(runs)
         churn_stats = runs[-1]["churn"]
         union: dict[str, Any] = {}
@@ -919,7 +1087,8 @@ def run(p: Preset, workdir: Path, results_dir: Path, workers: int, resources: st
                   f"{cluster['objects_created']:,} objects created at {cluster['objects_per_s']:,.0f}/s "
                   f"(pods {cluster['pods_per_s']:,.0f}/s), all Running after {cluster['kwok_running_s']}s; "
                   f"churn {churn_stats['achieved_rate']}/s achieved ({churn_stats['updates']} updates, "
-                  f"{churn_stats['errors']} errors); {os.cpu_count()} CPUs; "
+                  f"{churn_stats['errors']} errors); {os.cpu_count()} CPUs; kube-apiserver idle at "
+                  f"{median(cluster['apiserver_idle_cores']):.2f} cores before the runs; "
                   f"{n_runs} run{'s' if n_runs > 1 else ''} (median [min-max]), first to start: "
                   f"{', '.join(r['order'][0] for r in runs)}")
         if total_shards > 1:
