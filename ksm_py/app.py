@@ -93,7 +93,8 @@ class Exporter:
     def _reflector(self, feed: Feed) -> Reflector:
         return Reflector(self.client, feed.api, feed.sinks, name=feed.resource, namespace=feed.namespace,
                          field_selector=feed.field_selector, metadata_only=feed.metadata_only,
-                         drop_managed_fields=feed.drop_managed_fields, keep=self.shards.keep, settings=self.settings, stats=self.telemetry, cooperate=gevent.idle)
+                         drop_managed_fields=feed.drop_managed_fields, keep=self.shards.keep, settings=self.settings, stats=self.telemetry, cooperate=gevent.idle,
+                         stored=runtime.collect_young)
 
     def _reflector_rows(self) -> list[tuple[str, str, bool, float, int, bool, bool]]:
         counts = {(f.resource, f.namespace): sum(len(s) for s in f.stores) for f in self.plan.feeds}

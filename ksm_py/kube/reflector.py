@@ -200,6 +200,7 @@ class Reflector:
         stats: ReflectorStats | None = None,
         sleep: Callable[[float], None] = time.sleep,
         cooperate: Callable[[], None] = lambda: time.sleep(0),
+        stored: Callable[[int], None] = lambda n: None,
     ) -> None:
         self.source = source
         self.api = api
@@ -217,6 +218,9 @@ class Reflector:
         # rest of the process runs meanwhile; the exporter passes gevent.idle, which resumes only
         # once pending I/O (/healthz, scrapes, other watches) has been served.
         self.cooperate = cooperate
+        # Told how many objects went to the sinks, once the page or event they came from is freed:
+        # the exporter collects the young GC generation there (runtime.YoungCollector).
+        self.stored = stored
         self.resource_version = ""
         self.synced = False
         # When the store was last known current: list committed, watch (re)established, event or bookmark.
@@ -318,6 +322,7 @@ class Reflector:
                 if cont and prefetch:
                     # The API server makes the next page while this one is parsed and rendered.
                     next_page = _Pending(self._get_page, path, self._page_params(cont, count), accept)
+                page_count = 0
                 for n, obj in enumerate(page.get("items") or [], 1):
                     if n % YIELD_EVERY == 0:
                         self.cooperate()
@@ -329,8 +334,12 @@ class Reflector:
                         continue
                     for r in replacements:
                         self._guard(r.add, obj)
-                    count += 1
+                    page_count += 1
+                count += page_count
+                # Nothing of the page may stay alive for the collection (the loop's last item neither).
                 del page
+                obj = None
+                self.stored(page_count)
                 self.cooperate()
                 if not cont or (self.settings.object_limit and count >= self.settings.object_limit):
                     break
@@ -447,6 +456,8 @@ class Reflector:
                 continue
             for sink in self.sinks:
                 self._guard(sink.delete if kind == "DELETED" else sink.upsert, obj)
+            del obj
+            self.stored(1)
             if rv:
                 self.resource_version = rv
             self.last_sync = time.time()

@@ -87,3 +87,25 @@ def test_parsing_list_pages_triggers_no_full_collection_after_tune_gc() -> None:
         gc.set_threshold(*saved)
     assert default.count(2) > 0 and len(default) > 100, "the default thresholds trace every page"
     assert tuned.count(2) == 0 and len(tuned) <= 2, tuned
+
+
+def test_young_collector_stops_tracking_stored_chunk_tuples_in_small_steps() -> None:
+    import gc
+
+    from ksm_py.runtime import YoungCollector
+
+    enabled = gc.isenabled()
+    gc.disable()  # only the collector under test collects
+    try:
+        collect = YoungCollector(every=100)
+        # What a store keeps per object: a tuple of its families' chunks (tracked when made).
+        rows = [tuple(b"chunk %d" % i for i in range(k, k + 59)) for k in range(99)]
+        assert all(gc.is_tracked(r) for r in rows)
+        collect(99)
+        assert all(gc.is_tracked(r) for r in rows), "no collection before `every` objects were stored"
+        collect(1)
+        assert not any(gc.is_tracked(r) for r in rows), "a young collection untracks tuples of bytes"
+        assert collect.pending == 0
+    finally:
+        if enabled:
+            gc.enable()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -446,3 +447,23 @@ def test_the_reflector_drops_managed_fields_only_when_told(drop: bool) -> None:
     r = Reflector(source, PODS, [sink], name="pods", drop_managed_fields=drop, sleep=lambda _s: None)
     r.run(iterations=2)
     assert sink.objects == ({"uid-a": strip(a), "uid-b": strip(b)} if drop else {"uid-a": a, "uid-b": b})
+
+
+def test_what_was_stored_is_reported_once_its_page_or_event_is_freed() -> None:
+    source = FakeSource(
+        [page([pod("a", "5"), pod("b", "6"), {"metadata": {}}], "10", cont="tok"), page([pod("c", "7")], "10")],
+        [[event("MODIFIED", pod("a", "11")), event("BOOKMARK", {"metadata": {"resourceVersion": "12"}}),
+          event("DELETED", pod("b", "13"))]],
+    )
+    calls: list[tuple[int, bool]] = []
+
+    def stored(n: int) -> None:
+        # The exporter collects the young GC generation here: no LIST page may still be alive.
+        pages_alive = any(isinstance(o, dict) and o.get("kind") == "PodList" for o in gc.get_objects())
+        calls.append((n, pages_alive))
+
+    r = Reflector(source, PODS, [RecordingSink()], name="pods", settings=ReflectorSettings(page_size=3),
+                  sleep=lambda _s: None, stored=stored)
+    r.run(iterations=1)
+    # Two pages (the malformed item is not stored), then one call per applied event, none for the bookmark.
+    assert calls == [(2, False), (1, False), (1, False), (1, False)]
