@@ -74,6 +74,10 @@ class Exporter:
         self.settings = settings or ReflectorSettings(use_apiserver_cache=options.use_apiserver_cache,
                                                       object_limit=options.object_limit, **_test_knobs())
         self.extensions = list(extensions)
+        # One parsed LIST page at a time, and the young GC generation collected between pages
+        # (runtime.YoungCollector: no pause that grows with the cluster).
+        self.page_lock = gevent.lock.Semaphore()
+        self.young_gc = runtime.YoungCollector(busy=self.page_lock.locked)
         self.plan = plan(options, compile_resources(options), self.extensions,
                          Rendering(cooperate=gevent.idle, on_render_error=self.telemetry.render_error))
         self.writers = self.plan.writers
@@ -94,7 +98,7 @@ class Exporter:
         return Reflector(self.client, feed.api, feed.sinks, name=feed.resource, namespace=feed.namespace,
                          field_selector=feed.field_selector, metadata_only=feed.metadata_only,
                          drop_managed_fields=feed.drop_managed_fields, keep=self.shards.keep, settings=self.settings, stats=self.telemetry, cooperate=gevent.idle,
-                         stored=runtime.collect_young)
+                         stored=self.young_gc, page_lock=self.page_lock)
 
     def _reflector_rows(self) -> list[tuple[str, str, bool, float, int, bool, bool]]:
         counts = {(f.resource, f.namespace): sum(len(s) for s in f.stores) for f in self.plan.feeds}

@@ -15,7 +15,7 @@ import random
 import re
 import threading
 import time
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Callable, ContextManager, Iterable, Iterator, Protocol
 
 import orjson
 
@@ -201,6 +201,7 @@ class Reflector:
         sleep: Callable[[float], None] = time.sleep,
         cooperate: Callable[[], None] = lambda: time.sleep(0),
         stored: Callable[[int], None] = lambda n: None,
+        page_lock: ContextManager[Any] | None = None,
     ) -> None:
         self.source = source
         self.api = api
@@ -221,6 +222,10 @@ class Reflector:
         # Told how many objects went to the sinks, once the page or event they came from is freed:
         # the exporter collects the young GC generation there (runtime.YoungCollector).
         self.stored = stored
+        # Held while a parsed LIST page is alive. The exporter gives every reflector the same lock:
+        # one page of about 100,000 dicts and lists at a time in the process (rendering is one
+        # thread's work anyway), so a young collection between pages traces no page in flight.
+        self.page_lock: ContextManager[Any] = page_lock if page_lock is not None else threading.Lock()
         self.resource_version = ""
         self.synced = False
         # When the store was last known current: list committed, watch (re)established, event or bookmark.
@@ -314,31 +319,32 @@ class Reflector:
         try:
             raw = self._get_page(path, self._page_params("", 0), accept)
             while True:
-                page = orjson.loads(without_managed_fields(raw) if self.drop_managed_fields else raw)
-                del raw
-                meta = page.get("metadata") or {}
-                resource_version = meta.get("resourceVersion") or resource_version
-                cont = meta.get("continue") or ""
-                if cont and prefetch:
-                    # The API server makes the next page while this one is parsed and rendered.
-                    next_page = _Pending(self._get_page, path, self._page_params(cont, count), accept)
-                page_count = 0
-                for n, obj in enumerate(page.get("items") or [], 1):
-                    if n % YIELD_EVERY == 0:
-                        self.cooperate()
-                    if not isinstance(obj, dict) or malformed(obj):
-                        self._skip(obj if isinstance(obj, dict) else {}, "item is not an object"
-                                   if not isinstance(obj, dict) else malformed(obj))
-                        continue
-                    if self.keep is not None and not self.keep(obj):
-                        continue
-                    for r in replacements:
-                        self._guard(r.add, obj)
-                    page_count += 1
-                count += page_count
-                # Nothing of the page may stay alive for the collection (the loop's last item neither).
-                del page
-                obj = None
+                with self.page_lock:
+                    page = orjson.loads(without_managed_fields(raw) if self.drop_managed_fields else raw)
+                    del raw
+                    meta = page.get("metadata") or {}
+                    resource_version = meta.get("resourceVersion") or resource_version
+                    cont = meta.get("continue") or ""
+                    if cont and prefetch:
+                        # The API server makes the next page while this one is parsed and rendered.
+                        next_page = _Pending(self._get_page, path, self._page_params(cont, count), accept)
+                    page_count = 0
+                    for n, obj in enumerate(page.get("items") or [], 1):
+                        if n % YIELD_EVERY == 0:
+                            self.cooperate()
+                        if not isinstance(obj, dict) or malformed(obj):
+                            self._skip(obj if isinstance(obj, dict) else {}, "item is not an object"
+                                       if not isinstance(obj, dict) else malformed(obj))
+                            continue
+                        if self.keep is not None and not self.keep(obj):
+                            continue
+                        for r in replacements:
+                            self._guard(r.add, obj)
+                        page_count += 1
+                    count += page_count
+                    # Nothing of the page may stay alive for the collection (the loop's last item neither).
+                    del page
+                    obj = None
                 self.stored(page_count)
                 self.cooperate()
                 if not cont or (self.settings.object_limit and count >= self.settings.object_limit):

@@ -106,6 +106,15 @@ def test_young_collector_stops_tracking_stored_chunk_tuples_in_small_steps() -> 
         collect(1)
         assert not any(gc.is_tracked(r) for r in rows), "a young collection untracks tuples of bytes"
         assert collect.pending == 0
+
+        busy = [True]
+        collect = YoungCollector(every=10, busy=lambda: busy[0])
+        rows = [tuple(b"chunk %d" % i for i in range(k, k + 59)) for k in range(20)]
+        collect(20)
+        assert all(gc.is_tracked(r) for r in rows), "no collection while a page is in flight"
+        busy[0] = False
+        collect(1)
+        assert not any(gc.is_tracked(r) for r in rows) and collect.pending == 0
     finally:
         if enabled:
             gc.enable()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -455,15 +456,26 @@ def test_what_was_stored_is_reported_once_its_page_or_event_is_freed() -> None:
         [[event("MODIFIED", pod("a", "11")), event("BOOKMARK", {"metadata": {"resourceVersion": "12"}}),
           event("DELETED", pod("b", "13"))]],
     )
-    calls: list[tuple[int, bool]] = []
+    calls: list[tuple[int, bool, bool]] = []
+    page_lock = threading.Lock()
+    locked_while_stored: list[bool] = []
 
     def stored(n: int) -> None:
-        # The exporter collects the young GC generation here: no LIST page may still be alive.
+        # The exporter collects the young GC generation here: no LIST page may still be alive,
+        # and the page lock (one parsed page in the process at a time) is free again.
         pages_alive = any(isinstance(o, dict) and o.get("kind") == "PodList" for o in gc.get_objects())
-        calls.append((n, pages_alive))
+        calls.append((n, pages_alive, page_lock.locked()))
 
-    r = Reflector(source, PODS, [RecordingSink()], name="pods", settings=ReflectorSettings(page_size=3),
-                  sleep=lambda _s: None, stored=stored)
+    class Tracked(Collect):
+        def add(self, obj: dict[str, Any]) -> None:
+            locked_while_stored.append(page_lock.locked())
+            super().add(obj)
+
+    sink = RecordingSink()
+    sink.replacement = lambda: Tracked(lambda obj: (obj["metadata"]["uid"], obj), sink._replace)  # type: ignore[method-assign]
+    r = Reflector(source, PODS, [sink], name="pods", settings=ReflectorSettings(page_size=3),
+                  sleep=lambda _s: None, stored=stored, page_lock=page_lock)
     r.run(iterations=1)
     # Two pages (the malformed item is not stored), then one call per applied event, none for the bookmark.
-    assert calls == [(2, False), (1, False), (1, False), (1, False)]
+    assert calls == [(2, False, False), (1, False, False), (1, False, False), (1, False, False)]
+    assert locked_while_stored == [True, True, True], "each listed object is stored under the page lock"
