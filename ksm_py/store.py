@@ -55,8 +55,19 @@ def _pair(k: str, v: Any) -> str:
 def _label_pairs(labels: Any) -> str:
     # Exact type checks first: isinstance() against typing.Mapping is an ABC check, and slow.
     t = type(labels)
-    items = labels.items() if t is dict or (t is not tuple and t is not list and isinstance(labels, Mapping)) \
-        else labels
+    if t is str:
+        return labels  # rendered by the family (constant label sets)
+    if t is tuple or t is list:
+        if len(labels) == 1:
+            # Most samples carry one label of their own (container, condition, phase...): no
+            # comprehension and join for them.
+            k, v = labels[0]
+            if type(v) is str and "\"" not in v and "\\" not in v and "\n" not in v:
+                return f'{k}="{v}"'
+            return _pair(k, v)
+        items = labels
+    else:
+        items = labels.items() if t is dict or isinstance(labels, Mapping) else labels
     # The common case (a plain string needing no escape) inline, without a call per label.
     return ",".join([f'{k}="{v}"' if type(v) is str and "\"" not in v and "\\" not in v and "\n" not in v
                      else _pair(k, v) for k, v in items])
@@ -122,10 +133,15 @@ class CompiledResource:
         value_of = _value
         pairs = _label_pairs
         chunks: list[bytes] = []
+        empty = b""
         for name, fn in self.fns:
             try:
+                samples = fn(obj)
+                if not samples:  # a family returning an empty list or tuple (a generator is always true)
+                    chunks.append(empty)
+                    continue
                 lines = [f"{name}{opened}{pairs(labels)}}} {values.get(value) or value_of(value)}\n" if labels
-                         else f"{name}{closed}{values.get(value) or value_of(value)}\n" for labels, value in fn(obj)]
+                         else f"{name}{closed}{values.get(value) or value_of(value)}\n" for labels, value in samples]
             except Exception as e:  # noqa: BLE001 - one bad family must not lose the others
                 if self.on_render_error:
                     self.on_render_error(self.name, name, e)

@@ -12,8 +12,11 @@ from typing import Callable, Iterable, Mapping, Sequence
 from ..body import Body
 from ..metric import GAUGE, STABLE, header
 
-Labels = Mapping[str, str] | Sequence[tuple[str, str]]
+# A family's own labels: (name, value) pairs, or a str already rendered as ``name="value",...``
+# (escaped), for label sets that repeat in every object (phase="Running", condition="true").
+Labels = Mapping[str, str] | Sequence[tuple[str, str]] | str
 Sample = tuple[Labels, float | int | bool]
+# A list or tuple when it can be empty: the render skips an empty one without iterating it.
 Samples = Iterable[Sample]
 FamilyFn = Callable[[Body], Samples]
 

@@ -42,24 +42,47 @@ def _time(ts: Any) -> int:
     return unix(ts) if ts else ZERO_TIME
 
 
+# The families below run for every pod on every event (about 60 per pod): they read the dict
+# directly (``x.get(k)``, None checks exactly where ``dig`` has them) instead of through ``dig``,
+# and return lists, empty when the input is absent (no init containers, no terminated state),
+# so the render skips them without a generator or a loop.
+
+
+# Stands for an absent (null) status or spec: reads of it give None, as ``dig`` would.
+_ABSENT: Mapping[str, Any] = {}
+
+
 def _list(obj: Any, *path: str) -> list[Any]:
     return dig(obj, *path) or []
 
 
+def _status_list(p: Body, key: str) -> list[Any]:
+    """``p.status[key]`` or ``[]`` (``dig(p, "status", key) or []``)."""
+    status = p.get("status")
+    return (None if status is None else status.get(key)) or []
+
+
+def _spec_list(p: Body, key: str) -> list[Any]:
+    spec = p.get("spec")
+    return (None if spec is None else spec.get(key)) or []
+
+
 def _statuses(p: Body, init: bool) -> list[Mapping[str, Any]]:
-    return _list(p, "status", "initContainerStatuses" if init else "containerStatuses")
+    return _status_list(p, "initContainerStatuses" if init else "containerStatuses")
 
 
 def _state(cs: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
-    return dig(cs, "state", key)
+    state = cs.get("state")
+    return None if state is None else state.get(key)
 
 
 def _last_terminated(cs: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    return dig(cs, "lastState", "terminated")
+    state = cs.get("lastState")
+    return None if state is None else state.get("terminated")
 
 
-def _conditions(p: Body, type_: str) -> Iterable[Mapping[str, Any]]:
-    return (c for c in _list(p, "status", "conditions") if c.get("type") == type_)
+def _conditions(p: Body, type_: str) -> list[Mapping[str, Any]]:
+    return [c for c in _status_list(p, "conditions") if c.get("type") == type_]
 
 
 @family("kube_pod_completion_time", "Completion time in unix timestamp for a pod.", labels=())
@@ -67,19 +90,25 @@ def completion_time(p: Body) -> Samples:
     finished = [_time(t.get("finishedAt")) for cs in _statuses(p, False)
                 if (t := _state(cs, "terminated")) is not None]
     if finished and max(finished) > 0:
-        yield (), max(finished)
+        return [((), max(finished))]
+    return ()
 
 
 def _container_info(p: Body, init: bool) -> Samples:
+    containers = _spec_list(p, "initContainers" if init else "containers")
+    if not containers:
+        return ()
     statuses = _statuses(p, init)
-    for c in _list(p, "spec", "initContainers" if init else "containers"):
+    out = []
+    for c in containers:
         extra = [("restart_policy", c.get("restartPolicy") or "")] if init else []
         for cs in statuses:
             if cs.get("name") != c.get("name"):
                 continue
-            yield [("container", cs.get("name") or ""), ("image_spec", c.get("image") or ""),
-                   ("image", cs.get("image") or ""), ("image_id", cs.get("imageID") or ""),
-                   ("container_id", cs.get("containerID") or ""), *extra], 1
+            out.append(([("container", cs.get("name") or ""), ("image_spec", c.get("image") or ""),
+                         ("image", cs.get("image") or ""), ("image_id", cs.get("imageID") or ""),
+                         ("container_id", cs.get("containerID") or ""), *extra], 1))
+    return out
 
 
 @functools.lru_cache(maxsize=4096, typed=True)
@@ -95,30 +124,45 @@ def _resource_series(name: str, q: Any) -> tuple[tuple[str, str, float | int], .
 
 
 def _container_resources(p: Body, init: bool, kind: str) -> Samples:
+    containers = _spec_list(p, "initContainers" if init else "containers")
+    if not containers:
+        return ()
     node = dig(p, "spec", "nodeName") or ""
-    for c in _list(p, "spec", "initContainers" if init else "containers"):
-        for name, q in (dig(c, "resources", kind) or {}).items():
+    out = []
+    for c in containers:
+        resources = c.get("resources")
+        for name, q in ((None if resources is None else resources.get(kind)) or {}).items():
             for resource, unit, value in _resource_series(name, q):
-                yield [("container", c.get("name") or ""), ("node", node), ("resource", resource), ("unit", unit)], value
+                out.append(([("container", c.get("name") or ""), ("node", node), ("resource", resource),
+                             ("unit", unit)], value))
+    return out
 
 
 def _per_status(init: bool, fn: Callable[[Mapping[str, Any]], Any]) -> Callable[[Body], Samples]:
     """One series per container status, value ``fn(status)``; None skips the container."""
+    key = "initContainerStatuses" if init else "containerStatuses"
+
     def family_fn(p: Body) -> Samples:
-        for cs in _statuses(p, init):
+        out = []
+        for cs in _status_list(p, key):
             value = fn(cs)
             if value is not None:
-                yield [("container", cs.get("name") or "")], value
+                out.append(((("container", cs.get("name") or ""),), value))
+        return out
     return family_fn
 
 
 def _per_status_reason(init: bool, fn: Callable[[Mapping[str, Any]], Mapping[str, Any] | None]) -> Callable[[Body], Samples]:
     """Value 1 with the reason of the state ``fn(status)`` returns, for containers that have it."""
+    key = "initContainerStatuses" if init else "containerStatuses"
+
     def family_fn(p: Body) -> Samples:
-        for cs in _statuses(p, init):
+        out = []
+        for cs in _status_list(p, key):
             state = fn(cs)
             if state is not None:
-                yield [("container", cs.get("name") or ""), ("reason", state.get("reason") or "")], 1
+                out.append(((("container", cs.get("name") or ""), ("reason", state.get("reason") or "")), 1))
+        return out
     return family_fn
 
 
@@ -222,15 +266,28 @@ family("kube_pod_deletion_timestamp", "Unix deletion timestamp", stability=ALPHA
         labels=("host_ip", "pod_ip", "node", "created_by_kind", "created_by_name", "priority_class", "host_network"))
 def info(p: Body) -> Samples:
     controller = controller_of(p) or {}
-    yield [("host_ip", dig(p, "status", "hostIP") or ""), ("pod_ip", dig(p, "status", "podIP") or ""),
-           ("node", dig(p, "spec", "nodeName") or ""), ("created_by_kind", controller.get("kind") or ""),
-           ("created_by_name", controller.get("name") or ""),
-           ("priority_class", dig(p, "spec", "priorityClassName") or ""),
-           ("host_network", "true" if dig(p, "spec", "hostNetwork") else "false")], 1
+    status = p.get("status")
+    if status is None:
+        status = _ABSENT
+    spec = p.get("spec")
+    if spec is None:
+        spec = _ABSENT
+    return [([("host_ip", status.get("hostIP") or ""), ("pod_ip", status.get("podIP") or ""),
+              ("node", spec.get("nodeName") or ""), ("created_by_kind", controller.get("kind") or ""),
+              ("created_by_name", controller.get("name") or ""),
+              ("priority_class", spec.get("priorityClassName") or ""),
+              ("host_network", "true" if spec.get("hostNetwork") else "false")], 1)]
 
 
 def _ip_family(ip: str) -> str | None:
     """``netip.ParseAddr`` + ``Unmap``: "4", "6", or None when the text is not an address."""
+    # Plain dotted quads (nearly every pod IP) without building an address object: four decimal
+    # parts of 1-3 ASCII digits, no leading zero, at most 255 (what both parsers accept).
+    parts = ip.split(".") if type(ip) is str else ()
+    if len(parts) == 4 and all(
+            0 < len(x) <= 3 and x.isascii() and x.isdigit() and (x[0] != "0" or x == "0") and int(x) <= 255
+            for x in parts):
+        return "4"
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:
@@ -242,11 +299,13 @@ def _ip_family(ip: str) -> str | None:
 
 @family("kube_pod_ips", "Pod IP addresses", stability=ALPHA, labels=("ip", "ip_family"))
 def ips(p: Body) -> Samples:
-    for entry in _list(p, "status", "podIPs"):
+    out = []
+    for entry in _status_list(p, "podIPs"):
         ip = entry.get("ip") or ""
         ip_family = _ip_family(ip)
         if ip_family is not None:
-            yield [("ip", ip), ("ip_family", ip_family)], 1
+            out.append(([("ip", ip), ("ip_family", ip_family)], 1))
+    return out
 
 
 @family("kube_pod_init_container_info", "Information about an init container in a pod.",
@@ -310,16 +369,14 @@ metadata_families(pods, "pod", labels_stability=STABLE, annotations_stability=AL
         "The pod overhead in regards to cpu cores associated with running a pod.", stability=ALPHA, labels=())
 def overhead_cpu_cores(p: Body) -> Samples:
     overhead = dig(p, "spec", "overhead") or {}
-    if "cpu" in overhead:
-        yield (), quantity_float(overhead["cpu"])
+    return [((), quantity_float(overhead["cpu"]))] if "cpu" in overhead else ()
 
 
 @family("kube_pod_overhead_memory_bytes",
         "The pod overhead in regards to memory associated with running a pod.", stability=ALPHA, labels=())
 def overhead_memory_bytes(p: Body) -> Samples:
     overhead = dig(p, "spec", "overhead") or {}
-    if "memory" in overhead:
-        yield (), quantity_value(overhead["memory"])
+    return [((), quantity_value(overhead["memory"]))] if "memory" in overhead else ()
 
 
 @family("kube_pod_owner", "Information about the Pod's owner.",
@@ -333,6 +390,12 @@ def owner(p: Body) -> Samples:
         "claim_name is the pod-local reference and resourceclaim_name is the resolved ResourceClaim object name.",
         stability=ALPHA, labels=("claim_name", "resourceclaim_name", "resourceclaim_template_name"))
 def resourceclaim_info(p: Body) -> Samples:
+    if not _spec_list(p, "resourceClaims"):
+        return ()
+    return _resourceclaim_info(p)
+
+
+def _resourceclaim_info(p: Body) -> Samples:
     resolved = {s.get("name") or "": s["resourceClaimName"] for s in _list(p, "status", "resourceClaimStatuses")
                 if s.get("resourceClaimName") is not None}
     for rc in _list(p, "spec", "resourceClaims"):
@@ -346,15 +409,14 @@ def resourceclaim_info(p: Body) -> Samples:
 
 @family("kube_pod_restart_policy", "Describes the restart policy in use by this pod.", labels=("type",))
 def restart_policy(p: Body) -> Samples:
-    yield [("type", dig(p, "spec", "restartPolicy") or "")], 1
+    return [([("type", dig(p, "spec", "restartPolicy") or "")], 1)]
 
 
 @family("kube_pod_runtimeclass_name_info", "The runtimeclass associated with the pod.", stability=ALPHA,
         labels=("runtimeclass_name",))
 def runtimeclass_name_info(p: Body) -> Samples:
     name = dig(p, "spec", "runtimeClassName")
-    if name is not None:
-        yield [("runtimeclass_name", name)], 1
+    return () if name is None else [([("runtimeclass_name", name)], 1)]
 
 
 def _claim_volumes(p: Body) -> Iterable[tuple[list[tuple[str, str]], bool]]:
@@ -375,8 +437,7 @@ def _claim_volumes(p: Body) -> Iterable[tuple[list[tuple[str, str]], bool]]:
         "Information about persistentvolumeclaim and ephemeral volumes in a pod.",
         labels=("volume", "persistentvolumeclaim", "ephemeral"))
 def spec_volumes_persistentvolumeclaims_info(p: Body) -> Samples:
-    for labels, _read_only in _claim_volumes(p):
-        yield labels, 1
+    return [(labels, 1) for labels, _read_only in _claim_volumes(p)]
 
 
 @family("kube_pod_spec_volumes_persistentvolumeclaims_readonly",
@@ -384,53 +445,71 @@ def spec_volumes_persistentvolumeclaims_info(p: Body) -> Samples:
         "the ephemeral volume source does not support a read-only flag.",
         labels=("volume", "persistentvolumeclaim", "ephemeral"))
 def spec_volumes_persistentvolumeclaims_readonly(p: Body) -> Samples:
-    yield from _claim_volumes(p)
+    return list(_claim_volumes(p))
 
 
 @family("kube_pod_start_time", "Start time in unix timestamp for a pod.", labels=())
 def start_time(p: Body) -> Samples:
     ts = dig(p, "status", "startTime")
-    if ts is not None:
-        yield (), _time(ts)
+    return () if ts is None else [((), _time(ts))]
 
 
 _PHASES = ("Pending", "Succeeded", "Failed", "Unknown", "Running")
 
 
+def _constant_label_samples(label: str, names: tuple[str, ...]) -> dict[str, list[tuple[str, bool]]]:
+    """For each of ``names``: the samples ``label=<each name>``, true for that one (labels rendered once)."""
+    return {value: [(f'{label}="{name}"', value == name) for name in names] for value in names}
+
+
+_PHASE_SAMPLES = _constant_label_samples("phase", _PHASES)
+
+
 @family("kube_pod_status_phase", "The pods current phase.", labels=("phase",))
 def status_phase(p: Body) -> Samples:
     phase = dig(p, "status", "phase")
-    if phase:
-        for name in _PHASES:
-            yield [("phase", name)], phase == name
+    if not phase:
+        return ()
+    samples = _PHASE_SAMPLES.get(phase) if type(phase) is str else None
+    return samples or [([("phase", name)], phase == name) for name in _PHASES]
 
 
 _QOS_CLASSES = ("BestEffort", "Burstable", "Guaranteed")
+_QOS_SAMPLES = _constant_label_samples("qos_class", _QOS_CLASSES)
 
 
 @family("kube_pod_status_qos_class", "The pods current qosClass.", stability=ALPHA, labels=("qos_class",))
 def status_qos_class(p: Body) -> Samples:
     qos = dig(p, "status", "qosClass")
-    if qos:
-        for name in _QOS_CLASSES:
-            yield [("qos_class", name)], qos == name
+    if not qos:
+        return ()
+    samples = _QOS_SAMPLES.get(qos) if type(qos) is str else None
+    return samples or [([("qos_class", name)], qos == name) for name in _QOS_CLASSES]
+
+
+# By condition status: its three samples, the labels rendered once.
+_CONDITION_SAMPLES = {status: [(f'condition="{label}"', status == value) for label, value in CONDITION_STATUSES]
+                      for _, status in CONDITION_STATUSES}
 
 
 def _condition_status(type_: str) -> Callable[[Body], Samples]:
     """Three series condition=true|false|unknown per condition of ``type_`` (the label is ``condition``)."""
     def fn(p: Body) -> Samples:
-        for c in _conditions(p, type_):
-            for label, value in CONDITION_STATUSES:
-                yield [("condition", label)], c.get("status") == value
+        out: list[Any] = []
+        for c in _status_list(p, "conditions"):
+            if c.get("type") == type_:
+                status = c.get("status")
+                samples = _CONDITION_SAMPLES.get(status) if type(status) is str else None
+                out += samples or [([("condition", label)], status == value) for label, value in CONDITION_STATUSES]
+        return out
     return fn
 
 
 def _condition_time(type_: str, status: str) -> Callable[[Body], Samples]:
     """The lastTransitionTime of each ``type_`` condition whose status is ``status``."""
     def fn(p: Body) -> Samples:
-        for c in _conditions(p, type_):
-            if c.get("status") == status:
-                yield (), _time(c.get("lastTransitionTime"))
+        return [((), _time(c.get("lastTransitionTime"))) for c in _status_list(p, "conditions")
+                if c.get("type") == type_ and c.get("status") == status]
     return fn
 
 
@@ -451,14 +530,16 @@ _STATUS_REASONS = ("Evicted", "NodeAffinity", "NodeLost", "PreemptionByScheduler
 @family("kube_pod_status_reason", "The pod status reasons", stability=ALPHA, labels=("reason",))
 def status_reason(p: Body) -> Samples:
     pod_reason = dig(p, "status", "reason") or ""
-    seen = {pod_reason}
-    seen.update(c.get("reason") or "" for c in _list(p, "status", "conditions"))
-    seen.update(t.get("reason") or "" for cs in _statuses(p, False) if (t := _state(cs, "terminated")) is not None)
-    for reason in _STATUS_REASONS:
-        if reason in seen:
-            yield [("reason", reason)], 1
+    # Only non-empty reasons can match: most pods have none, and then there is nothing to do.
+    reasons = [r for c in _status_list(p, "conditions") if (r := c.get("reason"))]
+    reasons += [r for cs in _statuses(p, False) if (t := _state(cs, "terminated")) is not None and (r := t.get("reason"))]
+    if not reasons and not pod_reason:
+        return ()
+    seen = {pod_reason, *reasons}
+    out: list[Any] = [([("reason", reason)], 1) for reason in _STATUS_REASONS if reason in seen]
     if pod_reason and pod_reason not in _STATUS_REASONS:
-        yield [("reason", "Other")], 1
+        out.append(([("reason", "Other")], 1))
+    return out
 
 
 _DISRUPTION_REASONS = frozenset({"PreemptionByScheduler", "DeletionByTaintManager", "EvictionByEvictionAPI",
@@ -467,9 +548,11 @@ _DISRUPTION_REASONS = frozenset({"PreemptionByScheduler", "DeletionByTaintManage
 
 @family("kube_pod_status_disruption_reason", "The pod disruption condition reason", stability=ALPHA, labels=("reason",))
 def status_disruption_reason(p: Body) -> Samples:
+    out = []
     for c in _conditions(p, "DisruptionTarget"):
         reason = c.get("reason") or ""
-        yield [("reason", reason if reason in _DISRUPTION_REASONS else "Other")], 1
+        out.append(([("reason", reason if reason in _DISRUPTION_REASONS else "Other")], 1))
+    return out
 
 
 family("kube_pod_status_scheduled", "Describes the status of the scheduling process for the pod.",
@@ -481,9 +564,7 @@ family("kube_pod_status_scheduled_time", "Unix timestamp when pod moved into sch
 
 @family("kube_pod_status_unschedulable", "Describes the unschedulable status for the pod.", labels=())
 def status_unschedulable(p: Body) -> Samples:
-    for c in _conditions(p, "PodScheduled"):
-        if c.get("status") == "False":
-            yield (), 1
+    return [((), 1) for c in _conditions(p, "PodScheduled") if c.get("status") == "False"]
 
 
 family("kube_pod_status_unscheduled_time", "Unix timestamp when pod moved into unscheduled status",
@@ -494,14 +575,19 @@ family("kube_pod_status_unscheduled_time", "Unix timestamp when pod moved into u
         labels=("key", "operator", "value", "effect", "toleration_seconds"))
 def tolerations(p: Body) -> Samples:
     seen: set[tuple[str, ...]] = set()
-    for t in _list(p, "spec", "tolerations"):
+    out = []
+    for t in _spec_list(p, "tolerations"):
         seconds = t.get("tolerationSeconds")
         labels = (t.get("key") or "", t.get("operator") or "", t.get("value") or "", t.get("effect") or "",
                   "" if seconds is None else str(seconds))
         if labels in seen:
             continue
         seen.add(labels)
-        yield list(zip(("key", "operator", "value", "effect", "toleration_seconds"), labels, strict=True)), 1
+        out.append((list(zip(_TOLERATION_LABELS, labels, strict=True)), 1))
+    return out
+
+
+_TOLERATION_LABELS = ("key", "operator", "value", "effect", "toleration_seconds")
 
 
 @family("kube_pod_nodeselectors", "Describes the Pod nodeSelectors.", stability=ALPHA, opt_in=True,
@@ -512,9 +598,9 @@ def nodeselectors(p: Body) -> Samples:
 
 @family("kube_pod_service_account", "The service account for a pod.", stability=ALPHA, labels=("service_account",))
 def service_account(p: Body) -> Samples:
-    yield [("service_account", dig(p, "spec", "serviceAccountName") or "")], 1
+    return [([("service_account", dig(p, "spec", "serviceAccountName") or "")], 1)]
 
 
 @family("kube_pod_scheduler", "The scheduler for a pod.", stability=ALPHA, labels=("name",))
 def scheduler(p: Body) -> Samples:
-    yield [("name", dig(p, "spec", "schedulerName") or "")], 1
+    return [([("name", dig(p, "spec", "schedulerName") or "")], 1)]
