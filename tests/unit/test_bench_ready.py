@@ -86,6 +86,18 @@ def test_upstream_signal_reads_only_this_start_of_the_appended_log(tmp_path: Pat
     assert signal.poll() and signal.describe() == "log: Caches populated"
 
 
+def test_a_start_reads_its_log_from_where_the_previous_start_ended(tmp_path: Path) -> None:
+    exp = Exporter("upstream", ["true"], tmp_path / "kubeconfig", tmp_path)  # `true` ignores the flags
+    exp.log.write_bytes(LOG)
+    exp.start()
+    try:
+        assert exp.log_offset == len(LOG)
+        assert not ReadySignal(exp).poll()
+        assert exp.proc is not None and exp.proc.wait(10) == 0
+    finally:
+        exp.stop()
+
+
 def test_stat_fields_counts_after_the_last_parenthesis() -> None:
     # comm "(a) b)" holds a space and parentheses; pgrp 77; utime 300, stime 100, cutime 40, cstime 10.
     line = "42 ((a) b)) S 1 77 77 0 -1 4194560 10 0 0 0 300 100 40 10 20 0 3 0 100 1000 50"
