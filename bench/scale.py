@@ -1,6 +1,6 @@
 """ksm-py and upstream kube-state-metrics side by side on a synthetic kwok cluster.
 
-    python -m bench.scale --preset 1k|10k|50k [--results-dir DIR] [--workdir DIR]
+    python -m bench.scale --preset 1k|10k|50k|75k [--results-dir DIR] [--workdir DIR]
 
 Starts the local control plane (``harness.controlplane``, scale mode, kwok nodes), stops
 kube-controller-manager and kube-scheduler (and kwok while populating), and creates the
@@ -120,6 +120,9 @@ PRESETS = {
     "1k": Preset("1k", nodes=10, pods=1_000, churn_rate=20, churn_seconds=15),
     "10k": Preset("10k", nodes=100, pods=10_000, churn_rate=100, churn_seconds=30),
     "50k": Preset("50k", nodes=500, pods=50_000, churn_rate=200, churn_seconds=60),
+    # The largest that fits 24 GiB with both exporters and the control plane (about 17 GiB at
+    # peak, scaled from 50k); 100k would need about 23 GiB.
+    "75k": Preset("75k", nodes=750, pods=75_000, churn_rate=250, churn_seconds=60, scrapes=5, probes=10),
     "100k": Preset("100k", nodes=1_000, pods=100_000, churn_rate=300, churn_seconds=60),
     # Kubernetes' scalability limits (5,000 nodes, 150,000 pods): see bench/README.md for what
     # it needs and whether it fits this machine.
