@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import json
 import logging
 import os
 import re
 import signal
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Protocol
 
 import gevent
 import gevent.event
@@ -317,8 +316,7 @@ class _Switch:
         return self.app(environ, start_response)
 
 
-@dataclasses.dataclass(frozen=True)
-class Listen:
+class Listen(NamedTuple):
     """What the servers are bound with; a reload that changes any of it restarts them."""
 
     host: str

@@ -13,7 +13,7 @@ import argparse
 import dataclasses
 import logging
 import re
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 from .gocompat.times import parse_duration
 from .readme import replace_section, section
@@ -240,8 +240,7 @@ def _yaml_allowlist(value: Any) -> dict[str, tuple[str, ...]]:
     return {str(r): tuple(str(k) for k in (keys or [])) for r, keys in value.items()}
 
 
-@dataclasses.dataclass(frozen=True)
-class Kind:
+class Kind(NamedTuple):
     """How values of one type are read: from a flag's text and from a ``--config`` YAML value."""
 
     name: str
@@ -274,8 +273,7 @@ def _one_of(*choices: str) -> Callable[[str], str | None]:
     return lambda value: None if value in choices else f"must be one of {', '.join(choices)}, got {value!r}"
 
 
-@dataclasses.dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     """One option: its flag, where its value goes, how it is read, checked and documented."""
 
     flag: str

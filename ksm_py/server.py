@@ -3,11 +3,10 @@ HTTP server both run on: gevent's, bounded by the ``--server-*-timeout`` flags."
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import gzip
 import time
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 from urllib.parse import parse_qs
 
 import gevent
@@ -153,8 +152,7 @@ class TelemetryApp:
 
 # --- the HTTP servers of both ports: Go's http.Server timeouts for gevent's pywsgi -----------------
 
-@dataclasses.dataclass(frozen=True)
-class Timeouts:
+class Timeouts(NamedTuple):
     """``--server-*-timeout`` in seconds; zero or less is no limit, as for Go's http.Server."""
 
     read: float = 60.0

@@ -10,7 +10,7 @@ render errors are counted in ``ksm_py_render_errors_total``.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 from .exposition import ResourceWriter
 from .extension import Extension
@@ -20,8 +20,7 @@ from .sinks import Sink
 from .store import CompiledResource, MetricsStore
 
 
-@dataclasses.dataclass(frozen=True)
-class Rendering:
+class Rendering(NamedTuple):
     """What every served store gets."""
 
     # Called between slices of long CPU-bound work (the exporter passes gevent.idle).

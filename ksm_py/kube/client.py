@@ -7,12 +7,11 @@ bytes: no model classes are ever built.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import socket
 import ssl
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 from urllib.parse import urlencode
 
 import orjson
@@ -43,8 +42,7 @@ class ApiError(Exception):
         self.body = body
 
 
-@dataclasses.dataclass(frozen=True)
-class ApiResource:
+class ApiResource(NamedTuple):
     """Where a resource lives in the API (``/api/v1/pods``, ``/apis/apps/v1/namespaces/x/deployments``)."""
 
     group: str
