@@ -57,6 +57,8 @@ def _meta(field: str) -> Callable[[Body], str]:
         meta = obj.get("metadata")
         value = meta.get(field) if isinstance(meta, dict) else None
         return value if isinstance(value, str) else ""
+    # The render reads identities made only of these getters straight from the metadata.
+    get.meta_field = field  # type: ignore[attr-defined]
     return get
 
 

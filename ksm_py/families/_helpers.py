@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import functools
 import re
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from ..gocompat.floats import parse_float
 from ..gocompat.quantity import MAX_INT64
@@ -145,7 +145,7 @@ def allowlisted(kind: str, prefix: str, hidden: tuple[str, ...] = ()) -> Callabl
             matches = lambda key: key not in hidden and allowed(key)  # noqa: E731
 
         def fn(obj: Body) -> Samples:
-            yield prometheus_labels(meta(obj).get(kind) or {}, matches, prefix), 1
+            return [(prometheus_labels(meta(obj).get(kind) or {}, matches, prefix), 1)]
         return fn
     return build
 
@@ -170,22 +170,22 @@ def annotations_family(resource: Resource, kind_label: str, stability: str, *, h
 
 
 # -- common shapes ----------------------------------------------------------------------------
+# They run for every object of many resources: lists, not generators (``()`` when there is no
+# sample, which the render skips without iterating).
 
 def created(obj: Body) -> Samples:
     """Creation timestamp, omitted when unset (most resources)."""
     ts = meta(obj).get("creationTimestamp")
-    if ts:
-        yield (), unix(ts)
+    return [((), unix(ts))] if ts else ()
 
 
 def deletion_timestamp(obj: Body) -> Samples:
     ts = meta(obj).get("deletionTimestamp")
-    if ts:
-        yield (), unix(ts)
+    return [((), unix(ts))] if ts else ()
 
 
 def metadata_generation(obj: Body) -> Samples:
-    yield (), meta(obj).get("generation") or 0
+    return [((), meta(obj).get("generation") or 0)]
 
 
 def resource_version(obj: Body) -> Samples:
@@ -195,34 +195,33 @@ def resource_version(obj: Body) -> Samples:
         try:
             value = parse_float(rv)
         except ValueError:
-            return
-        yield (), value
+            return ()
+        return [((), value)]
+    return ()
 
 
 CONDITION_STATUSES = (("true", "True"), ("false", "False"), ("unknown", "Unknown"))
 
 
-def condition_samples(status: Any, extra: Iterable[tuple[str, str]] = ()) -> Iterator[tuple[list[tuple[str, str]], int]]:
+def condition_samples(status: Any, extra: Iterable[tuple[str, str]] = ()) -> list[tuple[list[tuple[str, str]], int]]:
     """KSM ``addConditionMetrics``: three series status=true|false|unknown, 1 for the match."""
     extra = list(extra)
-    for label, value in CONDITION_STATUSES:
-        yield [*extra, ("status", label)], 1 if status == value else 0
+    return [([*extra, ("status", label)], 1 if status == value else 0) for label, value in CONDITION_STATUSES]
+
+
+# Shared by every object without owners: tuples, so that no caller can change them.
+_NO_OWNER = (('owner_kind="",owner_name="",owner_is_controller=""', 1),)
+_NO_OWNER_WITHOUT_CONTROLLER = (('owner_kind="",owner_name=""', 1),)
 
 
 def owner_samples(obj: Body, *, with_controller: bool = True) -> Samples:
     owners = meta(obj).get("ownerReferences") or []
     if not owners:
-        if with_controller:
-            yield (("owner_kind", ""), ("owner_name", ""), ("owner_is_controller", "")), 1
-        else:
-            yield (("owner_kind", ""), ("owner_name", "")), 1
-        return
-    for o in owners:
-        if with_controller:
-            yield (("owner_kind", o.get("kind") or ""), ("owner_name", o.get("name") or ""),
-                   ("owner_is_controller", "true" if o.get("controller") else "false")), 1
-        else:
-            yield (("owner_kind", o.get("kind") or ""), ("owner_name", o.get("name") or "")), 1
+        return _NO_OWNER if with_controller else _NO_OWNER_WITHOUT_CONTROLLER
+    if with_controller:
+        return [((("owner_kind", o.get("kind") or ""), ("owner_name", o.get("name") or ""),
+                  ("owner_is_controller", "true" if o.get("controller") else "false")), 1) for o in owners]
+    return [((("owner_kind", o.get("kind") or ""), ("owner_name", o.get("name") or "")), 1) for o in owners]
 
 
 def controller_of(obj: Body) -> Mapping[str, Any] | None:
@@ -236,7 +235,7 @@ def field(*path: str | int, default: Any = 0) -> FamilyFn:
     """A family with one series whose value is the field at ``path`` (Go zero value if absent)."""
     def fn(obj: Body) -> Samples:
         v = dig(obj, *path)
-        yield (), default if v is None else v
+        return [((), default if v is None else v)]
     return fn
 
 
@@ -244,8 +243,7 @@ def optional_field(*path: str | int) -> FamilyFn:
     """A family with one series only when the (pointer) field at ``path`` is set."""
     def fn(obj: Body) -> Samples:
         v = dig(obj, *path)
-        if v is not None:
-            yield (), v
+        return () if v is None else [((), v)]
     return fn
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..gocompat.times import ZERO_TIME
-from ..metric import ALPHA, COUNTER, STABLE
+from ..metric import ALPHA, COUNTER, STABLE, escape_label_value
 from ._dsl import NAME, NAMESPACE, UID, Body, Resource, Samples
 from ._helpers import (
     CONDITION_STATUSES,
@@ -112,15 +112,22 @@ def _container_info(p: Body, init: bool) -> Samples:
 
 
 @functools.lru_cache(maxsize=4096, typed=True)
-def _resource_series(name: str, q: Any) -> tuple[tuple[str, str, float | int], ...]:
-    """(resource label, unit, value) of one container request or limit: the same few names and
-    quantities repeat in every pod."""
+def _resource_series(name: str, q: Any) -> tuple[tuple[str, float | int], ...]:
+    """(``resource="..",unit=".."`` rendered, value) of one container request or limit: the same
+    few names and quantities repeat in every pod.  A sanitised name and a unit need no escaping."""
     units = resource_units(name, pods=False)
     if not units:
         return ()
     # Only cpu goes through convertValueToFloat64; every other resource is Value().
     value = quantity_float(q) if name == "cpu" else quantity_value(q)
-    return tuple((sanitize_label_name(name), unit, value) for unit in units)
+    return tuple((f'resource="{sanitize_label_name(name)}",unit="{unit}"', value) for unit in units)
+
+
+def _label_text(v: Any) -> str:
+    """A label value as the render writes it (None is "", other non-strings ``str()``), escaped."""
+    if type(v) is not str:
+        v = "" if v is None else str(v)
+    return escape_label_value(v)
 
 
 def _container_resources(p: Body, init: bool, kind: str) -> Samples:
@@ -129,12 +136,16 @@ def _container_resources(p: Body, init: bool, kind: str) -> Samples:
         return ()
     node = dig(p, "spec", "nodeName") or ""
     out = []
+    node_text = _label_text(node)
     for c in containers:
         resources = c.get("resources")
-        for name, q in ((None if resources is None else resources.get(kind)) or {}).items():
-            for resource, unit, value in _resource_series(name, q):
-                out.append(([("container", c.get("name") or ""), ("node", node), ("resource", resource),
-                             ("unit", unit)], value))
+        quantities = (None if resources is None else resources.get(kind)) or {}
+        if not quantities:
+            continue
+        # container and node rendered once per container, shared by its resources' lines.
+        prefix = f'container="{_label_text(c.get("name") or "")}",node="{node_text}",'
+        for name, q in quantities.items():
+            out += [(prefix + text, value) for text, value in _resource_series(name, q)]
     return out
 
 
@@ -457,9 +468,10 @@ def start_time(p: Body) -> Samples:
 _PHASES = ("Pending", "Succeeded", "Failed", "Unknown", "Running")
 
 
-def _constant_label_samples(label: str, names: tuple[str, ...]) -> dict[str, list[tuple[str, bool]]]:
-    """For each of ``names``: the samples ``label=<each name>``, true for that one (labels rendered once)."""
-    return {value: [(f'{label}="{name}"', value == name) for name in names] for value in names}
+def _constant_label_samples(label: str, names: tuple[str, ...]) -> dict[str, tuple[tuple[str, bool], ...]]:
+    """For each of ``names``: the samples ``label=<each name>``, true for that one (labels rendered
+    once; tuples, shared by every pod)."""
+    return {value: tuple((f'{label}="{name}"', value == name) for name in names) for value in names}
 
 
 _PHASE_SAMPLES = _constant_label_samples("phase", _PHASES)
@@ -488,7 +500,7 @@ def status_qos_class(p: Body) -> Samples:
 
 
 # By condition status: its three samples, the labels rendered once.
-_CONDITION_SAMPLES = {status: [(f'condition="{label}"', status == value) for label, value in CONDITION_STATUSES]
+_CONDITION_SAMPLES = {status: tuple((f'condition="{label}"', status == value) for label, value in CONDITION_STATUSES)
                       for _, status in CONDITION_STATUSES}
 
 
@@ -583,8 +595,17 @@ def tolerations(p: Body) -> Samples:
         if labels in seen:
             continue
         seen.add(labels)
-        out.append((list(zip(_TOLERATION_LABELS, labels, strict=True)), 1))
+        text = _TOLERATION_TEXT.get(labels)
+        if text is None:
+            text = ",".join([f'{k}="{_label_text(v)}"' for k, v in zip(_TOLERATION_LABELS, labels, strict=True)])
+            if len(_TOLERATION_TEXT) < 4096:
+                _TOLERATION_TEXT[labels] = text
+        out.append((text, 1))
     return out
+
+
+# Rendered labels by toleration: most pods carry the same few (the not-ready/unreachable defaults).
+_TOLERATION_TEXT: dict[tuple[str, ...], str] = {}
 
 
 _TOLERATION_LABELS = ("key", "operator", "value", "effect", "toleration_seconds")
