@@ -166,11 +166,46 @@ def _api_message(e: ApiError) -> str:
 _MANAGED_FIELDS = re.compile(rb',"managedFields":\[(?:[^\[\]"]++|"(?:[^"\\]++|\\.)*+")*+\]')
 
 
+_FIELD = b',"managedFields":['
+
+
 def without_managed_fields(raw: bytes) -> bytes:
     """``raw`` (a list page or a watch event) without the objects' metadata.managedFields: about
     40% of a pod's JSON as the API server sends it, and two thirds of the time orjson takes to
-    parse it (every field a manager owns is a small object). Parsed, the rest is the same."""
-    return _MANAGED_FIELDS.sub(b"", raw) if b'"managedFields":[' in raw else raw
+    parse it (every field a manager owns is a small object). Parsed, the rest is the same.
+
+    The regex alone cost as much as it saved (34 µs per pod of the bench, every string of the
+    field tokenised by ``re``), so the end of each array is first looked for with bytes methods:
+    the array's first ``]`` closes it when no ``[`` comes before it and it stands outside every
+    string, i.e. after an even number of quotes (with no ``\\\\`` in between, a quote is
+    escaped exactly when a backslash precedes it). Otherwise (a bracket inside a string) the
+    regex decides, as before."""
+    if _FIELD not in raw:
+        return raw
+    find, count = raw.find, raw.count
+    pieces: list[bytes] = []
+    kept = 0  # raw[:kept] is decided
+    at = find(_FIELD)
+    while at >= 0:
+        content = at + len(_FIELD)
+        end = find(b"]", content)
+        if end < 0:
+            break
+        if (find(b"[", content, end) < 0 and find(b"\\\\", content, end) < 0
+                and (count(b'"', content, end) - count(b'\\"', content, end)) % 2 == 0):
+            pieces.append(raw[kept:at])
+            kept = end + 1
+        elif match := _MANAGED_FIELDS.match(raw, at):
+            pieces.append(raw[kept:at])
+            kept = match.end()
+            end = kept - 1
+        else:
+            end = content - 1  # not the field's whole array: left as it is
+        at = find(_FIELD, end + 1)
+    if not pieces:
+        return raw
+    pieces.append(raw[kept:])
+    return b"".join(pieces)
 
 
 def parse_event(line: bytes, drop_managed_fields: bool = False) -> tuple[str, Body]:

@@ -479,3 +479,38 @@ def test_what_was_stored_is_reported_once_its_page_or_event_is_freed() -> None:
     # Two pages (the malformed item is not stored), then one call per applied event, none for the bookmark.
     assert calls == [(2, False, False), (1, False, False), (1, False, False), (1, False, False)]
     assert locked_while_stored == [True, True, True], "each listed object is stored under the page lock"
+
+
+def test_managed_fields_dropped_as_the_regex_alone_dropped_them() -> None:
+    """The bytes-method fast path and its regex fallback remove exactly what the regex removes,
+    on arrays whose strings hold brackets, quotes and backslashes in every combination."""
+    import random
+
+    import orjson
+
+    from ksm_py.kube.reflector import _MANAGED_FIELDS, without_managed_fields
+
+    rng = random.Random(7)
+    alphabet = ['a', '[', ']', '"', '\\', '{', '}', ',', ':', ' ', 'é', 'f:x']
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+
+    def managers() -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for _ in range(rng.randint(0, 3)):
+            fields: dict[str, Any] = {text(): {} for _ in range(rng.randint(0, 3))}
+            if rng.random() < 0.1:
+                fields["f:list"] = [1, text()]  # a nested array: left whole by both
+            out.append({"manager": text(), "operation": "Update", "fieldsV1": fields})
+        return out
+
+    for _ in range(400):
+        objs = [managed_pod(f"p{i}", "1", managers()) for i in range(rng.randint(1, 4))]
+        raw = orjson.dumps({"kind": "PodList", "metadata": {"resourceVersion": "1"}, "items": objs})
+        fast = without_managed_fields(raw)
+        assert fast == _MANAGED_FIELDS.sub(b"", raw)
+        parsed = orjson.loads(fast)["items"]
+        for before, after in zip(objs, parsed, strict=True):
+            nested = any(isinstance(v, list) for m in before["metadata"]["managedFields"] for v in m["fieldsV1"].values())
+            assert after == (before if nested else strip(before))
