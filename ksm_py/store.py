@@ -161,7 +161,7 @@ class CompiledResource:
                 if not samples:  # a family returning an empty list or tuple (a generator is always true)
                     chunks.append(empty)
                     continue
-                if len(samples) == 1 if type(samples) is list or type(samples) is tuple else False:
+                if (type(samples) is list or type(samples) is tuple) and len(samples) == 1:
                     # One sample (about half of the families of a pod): no comprehension, no join.
                     labels, value = cast("Sequence[Sample]", samples)[0]
                     text = values.get(value) or value_of(value)

@@ -160,13 +160,12 @@ def _api_message(e: ApiError) -> str:
     return str(message)[:300] if message else str(e)
 
 
-# ``,"managedFields":[...]`` as the API server writes it (compact JSON; it follows other
-# metadata fields), strings matched whole: the array is removed only when it holds no nested
-# array, and ``"managedFields":[`` cannot occur inside a JSON string (its quotes would be escaped).
-_MANAGED_FIELDS = re.compile(rb',"managedFields":\[(?:[^\[\]"]++|"(?:[^"\\]++|\\.)*+")*+\]')
-
-
+# ``,"managedFields":[`` as the API server writes it (compact JSON; it follows other metadata
+# fields). It cannot occur inside a JSON string: its quotes would be escaped there.
 _FIELD = b',"managedFields":['
+# The whole array, strings matched whole (the fallback of ``without_managed_fields``): removed only
+# when it holds no nested array.
+_MANAGED_FIELDS = re.compile(re.escape(_FIELD) + rb'(?:[^\[\]"]++|"(?:[^"\\]++|\\.)*+")*+\]')
 
 
 def without_managed_fields(raw: bytes) -> bytes:
