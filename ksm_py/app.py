@@ -15,7 +15,7 @@ import gevent.event
 import gevent.lock
 import orjson
 
-from . import probes, runtime
+from . import probes, runtime, shape
 from .body import Body
 from .builder import compile_resources
 from .configfile import poll_seconds
@@ -96,7 +96,9 @@ class Exporter:
     def _reflector(self, feed: Feed) -> Reflector:
         return Reflector(self.client, feed.api, feed.sinks, name=feed.resource, namespace=feed.namespace,
                          field_selector=feed.field_selector, metadata_only=feed.metadata_only,
-                         drop_managed_fields=feed.drop_managed_fields, keep=self.shards.keep, settings=self.settings, stats=self.telemetry, cooperate=gevent.idle,
+                         drop_managed_fields=feed.drop_managed_fields,
+                         decoders=shape.decoders(feed.shape) if feed.shape is not None else None,
+                         keep=self.shards.keep, settings=self.settings, stats=self.telemetry, cooperate=gevent.idle,
                          stored=self.young_gc, page_lock=self.page_lock)
 
     def _reflector_rows(self) -> list[tuple[str, str, bool, float, int, bool, bool]]:

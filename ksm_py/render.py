@@ -12,6 +12,7 @@ from .body import Body
 from .exposition import ResourceWriter, render_body
 from .extension import Extension
 from .options import Options
+from .shape import decoders
 from .store import CompiledResource
 from .wiring import Feed, Plan, plan
 
@@ -64,7 +65,11 @@ def feed_objects(wiring: Plan, objects: Iterable[Body]) -> list[ResourceWriter]:
     by_kind = _by_kind(objects)
     for feed, sink in wiring.sinks:
         replacement = sink.replacement()
-        for obj in _seen_by(feed, by_kind.get((feed.api_version, feed.kind), []), wiring.options):
+        seen = _seen_by(feed, by_kind.get((feed.api_version, feed.kind), []), wiring.options)
+        if feed.shape is not None:
+            # Only the fields the list/watch would parse (the same families, the same output).
+            seen = decoders(feed.shape).items(seen) or seen
+        for obj in seen:
             replacement.add(obj)
         replacement.commit()
     return wiring.writers

@@ -16,6 +16,7 @@ from .exposition import ResourceWriter
 from .extension import Extension
 from .kube.client import ApiResource
 from .options import Options
+from .shape import Shape
 from .sinks import Sink
 from .store import CompiledResource, MetricsStore
 
@@ -49,6 +50,9 @@ class Feed:
     metadata_only: bool = True
     # metadata.managedFields is dropped before parsing unless some sink may read it.
     drop_managed_fields: bool = True
+    # The fields every sink reads (the resource's own stores only): the rest is skipped while
+    # parsing. None once a sink needs whole objects (an extension's).
+    shape: Shape | None = None
     sinks: list[Sink] = dataclasses.field(default_factory=list)
     # The resource's own metrics stores among the sinks (object counts in the telemetry).
     stores: list[MetricsStore] = dataclasses.field(default_factory=list)
@@ -91,13 +95,14 @@ class Plan:
         return list(self.options.namespaces) if api.namespaced and self.options.namespaces else [None]
 
     def _feed(self, resource: str, api: ApiResource, namespace: str | None, kind: str,
-              metadata_only: bool, sink: Sink, reads_managed_fields: bool = True) -> Feed:
+              metadata_only: bool, sink: Sink, reads_managed_fields: bool = True, reads: Shape | None = None) -> Feed:
         feed = self._feeds.get((resource, namespace))
         if feed is None:
             feed = self._feeds[(resource, namespace)] = Feed(
                 resource, api, namespace, field_selector(self.options, resource, api.namespaced), kind)
         feed.metadata_only = feed.metadata_only and metadata_only  # someone needs the whole object
         feed.drop_managed_fields = feed.drop_managed_fields and not reads_managed_fields
+        feed.shape = reads if not feed.sinks or feed.shape is reads else None
         feed.sinks.append(sink)
         self.sinks.append((feed, sink))
         return feed
@@ -111,7 +116,7 @@ class Plan:
         for ns in self.namespaces(api):
             store = MetricsStore(compiled)
             writer.stores.append(store)
-            feed = self._feed(compiled.name, api, ns, r.kind, r.metadata_only, store, r.reads_managed_fields)
+            feed = self._feed(compiled.name, api, ns, r.kind, r.metadata_only, store, r.reads_managed_fields, r.reads)
             feed.stores.append(store)
             feeds.append(feed)
         self._add_writer(writer)

@@ -11,6 +11,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from ..body import Body
 from ..metric import GAUGE, STABLE, header
+from ..shape import Shape
 
 # A family's own labels: (name, value) pairs, or a str already rendered as ``name="value",...``
 # (escaped), for label sets that repeat in every object (phase="Running", condition="true").
@@ -107,6 +108,9 @@ class Resource:
         # its parse time). True unless the module is known not to (the built-in ones; custom
         # resource state families read any path).
         self.reads_managed_fields = True
+        # The fields the families read (``ksm_py.shape``): the reflector parses only these when
+        # no other sink of the list/watch needs more. None: whole objects.
+        self.reads: Shape | None = None
         self.families: list[Family] = []
 
     @property

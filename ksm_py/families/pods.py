@@ -9,6 +9,7 @@ from typing import Any
 
 from ..gocompat.times import ZERO_TIME
 from ..metric import ALPHA, COUNTER, STABLE, escape_label_value
+from ..shape import ANY, OBJECT_META, Shape
 from ._dsl import NAME, NAMESPACE, UID, Body, Resource, Samples
 from ._helpers import (
     CONDITION_STATUSES,
@@ -33,6 +34,29 @@ family = pods.family
 # Pods are updated often for labels and annotations alone (controllers, operators); no pod family
 # reads these, the resourceVersion or managedFields (tests/families/test_pods.py checks it).
 pods.unread_metadata = ("resourceVersion", "managedFields", "labels", "annotations")
+
+# Of a container, the families read these four; of a volume, whether it is a claim. The env,
+# probes, mounts and projected sources are most of a pod's JSON: they are skipped while parsing
+# (tests/families/_util.check renders every case parsed this way too).
+_CONTAINER: Shape = dict.fromkeys(("name", "image", "resources", "restartPolicy"), ANY)
+pods.reads = {
+    "metadata": OBJECT_META,
+    "spec": {
+        **dict.fromkeys((
+            "activeDeadlineSeconds", "affinity", "automountServiceAccountToken", "dnsConfig", "dnsPolicy",
+            "enableServiceLinks", "evictionResponders", "hostAliases", "hostIPC", "hostNetwork", "hostPID",
+            "hostUsers", "hostname", "hostnameOverride", "imagePullSecrets", "nodeName", "nodeSelector", "os",
+            "overhead", "preemptionPolicy", "priority", "priorityClassName", "readinessGates", "resourceClaims",
+            "resources", "restartPolicy", "runtimeClassName", "schedulerName", "schedulingGates", "schedulingGroup",
+            "securityContext", "serviceAccount", "serviceAccountName", "setHostnameAsFQDN", "shareProcessNamespace",
+            "subdomain", "terminationGracePeriodSeconds", "tolerations", "topologySpreadConstraints"), ANY),
+        "containers": [_CONTAINER],
+        "initContainers": [_CONTAINER],
+        "ephemeralContainers": [_CONTAINER],
+        "volumes": [dict.fromkeys(("name", "persistentVolumeClaim", "ephemeral"), ANY)],
+    },
+    "status": ANY,
+}
 
 # ``metav1.Time{}.Unix()``: KSM reads timestamps through non-pointer fields, so an absent one is
 # the Go zero time, not "no series".

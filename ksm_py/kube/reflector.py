@@ -20,6 +20,7 @@ from typing import Any, Callable, ContextManager, Iterable, Iterator, Protocol
 import orjson
 
 from ..body import Body
+from ..shape import Decoders
 from ..sinks import Sink
 from .client import ACCEPT_JSON, ACCEPT_METADATA, ACCEPT_METADATA_LIST, ApiError, ApiResource, StreamIdle
 
@@ -207,8 +208,10 @@ def without_managed_fields(raw: bytes) -> bytes:
     return b"".join(pieces)
 
 
-def parse_event(line: bytes, drop_managed_fields: bool = False) -> tuple[str, Body]:
-    event = orjson.loads(without_managed_fields(line) if drop_managed_fields else line)
+def parse_event(line: bytes, drop_managed_fields: bool = False, decoders: Decoders | None = None) -> tuple[str, Body]:
+    event = decoders.event(line) if decoders is not None else None
+    if event is None:
+        event = orjson.loads(without_managed_fields(line) if drop_managed_fields else line)
     if not isinstance(event, dict):
         raise ValueError("event is not an object")
     kind, obj = event.get("type"), event.get("object")
@@ -229,6 +232,7 @@ class Reflector:
         field_selector: str = "",
         metadata_only: bool = False,
         drop_managed_fields: bool = False,
+        decoders: Decoders | None = None,
         keep: Callable[[Body], bool] | None = None,
         settings: ReflectorSettings | None = None,
         stats: ReflectorStats | None = None,
@@ -245,6 +249,8 @@ class Reflector:
         self.field_selector = field_selector
         self.metadata_only = metadata_only
         self.drop_managed_fields = drop_managed_fields
+        # Parse only the fields the sinks read (None: whole objects).
+        self.decoders = decoders
         self.keep = keep
         self.settings = settings or ReflectorSettings()
         self.stats: ReflectorStats = stats or NullStats()
@@ -354,7 +360,7 @@ class Reflector:
             raw = self._get_page(path, self._page_params("", 0), accept)
             while True:
                 with self.page_lock:
-                    page = orjson.loads(without_managed_fields(raw) if self.drop_managed_fields else raw)
+                    page = self._parse_page(raw)
                     del raw
                     meta = page.get("metadata") or {}
                     resource_version = meta.get("resourceVersion") or resource_version
@@ -398,6 +404,12 @@ class Reflector:
         self.last_sync = time.time()
         self.stats.list_done(self.name, True, count)
         logger.info("%s: listed %d objects at resourceVersion %s", self.name, count, resource_version)
+
+    def _parse_page(self, raw: bytes) -> Any:
+        page = self.decoders.page(raw) if self.decoders is not None else None
+        if page is None:  # whole objects, or a page the shape does not fit: parsed whole
+            page = orjson.loads(without_managed_fields(raw) if self.drop_managed_fields else raw)
+        return page
 
     def _page_params(self, cont: str, count: int) -> dict[str, Any]:
         limit = self.settings.page_size
@@ -463,7 +475,7 @@ class Reflector:
             if n % YIELD_EVERY == 0:
                 self.cooperate()  # a backlog of buffered events is read without blocking on the socket
             try:
-                kind, obj = parse_event(line, self.drop_managed_fields)
+                kind, obj = parse_event(line, self.drop_managed_fields, self.decoders)
             except ValueError as e:
                 self.stats.bad_input(self.name, "malformed watch event")
                 # Not the line itself: it may hold a Secret's data.

@@ -166,3 +166,19 @@ def test_events_and_topology_render_errors_are_counted() -> None:
     compiled.fns.append(("kube_topology_boom", boom))
     pod_sink.upsert(pod("p", node="n1"))
     assert _render_errors(exporter, compiled.name, "kube_topology_boom") == 1
+
+
+def test_a_pod_watch_parses_only_what_the_pod_families_read_unless_an_extension_feeds_on_it() -> None:
+    from ksm_py.families import RESOURCES
+    from ksm_py.wiring import plan
+
+    def pod_feed(*argv: str) -> Any:
+        options = parse(*argv)
+        (feed,) = [f for f in plan(options, compile_resources(options), build_extensions(options)).feeds
+                   if f.resource == "pods"]
+        return feed
+
+    assert pod_feed("--resources=pods").shape is RESOURCES["pods"].reads is not None
+    # An extension sink may read any field of a pod: whole objects.
+    assert pod_feed("--resources=pods,topology").shape is None
+    assert pod_feed("--resources=nodes,topology").shape is None  # the extension's own pod watch

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from ksm_py.families import RESOURCES
 from ksm_py.kube.client import ApiError, ApiResource, StreamIdle
 from ksm_py.kube.reflector import Backoff, Reflector, ReflectorSettings
+from ksm_py.shape import Decoders
 from ksm_py.sinks import Collect
 
 PODS = ApiResource("", "v1", "pods", True)
@@ -97,9 +99,13 @@ class Stats:
         self.calls.append(("error", status))
 
 
-def reflector(source: FakeSource, sink: RecordingSink, stats: Stats | None = None, sleeps: list[float] | None = None) -> Reflector:
-    return Reflector(source, PODS, [sink], name="pods", settings=ReflectorSettings(page_size=2),
+def reflector(source: FakeSource, sink: RecordingSink, stats: Stats | None = None, sleeps: list[float] | None = None,
+              decoders: Decoders | None = None) -> Reflector:
+    return Reflector(source, PODS, [sink], name="pods", settings=ReflectorSettings(page_size=2), decoders=decoders,
                      stats=stats, sleep=(sleeps.append if sleeps is not None else lambda _s: None))
+
+
+POD_SHAPE = Decoders(RESOURCES["pods"].reads or {})
 
 
 def test_paginated_list_then_watch_from_list_resource_version() -> None:
@@ -201,7 +207,8 @@ def test_field_selector_on_list_and_watch(selector: str) -> None:
     assert all(p["fieldSelector"] == selector for _, p in source.requests)
 
 
-def test_malformed_objects_are_skipped_counted_and_do_not_end_the_watch() -> None:
+@pytest.mark.parametrize("decoders", [None, POD_SHAPE], ids=["whole", "shaped"])
+def test_malformed_objects_are_skipped_counted_and_do_not_end_the_watch(decoders: Decoders | None) -> None:
     stats = Stats()
     bad_meta = {"metadata": ["not", "a", "dict"]}
     no_name = {"metadata": {"uid": "u-x", "resourceVersion": "2"}}
@@ -209,7 +216,7 @@ def test_malformed_objects_are_skipped_counted_and_do_not_end_the_watch() -> Non
                         [[event("ADDED", no_name), event("MODIFIED", {"metadata": {"name": "n", "uid": 5}}),
                           event("ADDED", pod("b", "3"))]])
     sink = RecordingSink()
-    r = reflector(source, sink, stats)
+    r = reflector(source, sink, stats, decoders=decoders)
     r.run(iterations=1)
     assert sorted(sink.objects) == ["uid-a", "uid-b"]
     assert [c[1] for c in stats.calls if c[0] == "bad"] == [
@@ -514,3 +521,44 @@ def test_managed_fields_dropped_as_the_regex_alone_dropped_them() -> None:
         for before, after in zip(objs, parsed, strict=True):
             nested = any(isinstance(v, list) for m in before["metadata"]["managedFields"] for v in m["fieldsV1"].values())
             assert after == (before if nested else strip(before))
+
+
+def full_pod(name: str, rv: str) -> dict[str, Any]:
+    """A pod as kube-apiserver sends it, with what no pod family reads."""
+    return {
+        "metadata": {**pod(name, rv)["metadata"], "labels": {"app": "x"}, "managedFields": [{"manager": "kubectl"}]},
+        "spec": {"nodeName": "n1", "dnsPolicy": "ClusterFirst",
+                 "containers": [{"name": "app", "image": "app:1", "resources": {"requests": {"cpu": "1"}},
+                                 "env": [{"name": "A", "value": "1"}], "volumeMounts": [{"name": "v", "mountPath": "/v"}],
+                                 "readinessProbe": {"httpGet": {"path": "/", "port": 80}}}],
+                 "volumes": [{"name": "v", "configMap": {"name": "cm"}}, {"name": "d", "persistentVolumeClaim": {"claimName": "c"}}]},
+        "status": {"phase": "Running", "podIP": "10.0.0.1"},
+    }
+
+
+def read_of(obj: dict[str, Any]) -> dict[str, Any]:
+    """What the pods' shape keeps of ``full_pod``."""
+    meta = {k: v for k, v in obj["metadata"].items() if k != "managedFields"}
+    (container,) = obj["spec"]["containers"]
+    spec = {"nodeName": "n1", "dnsPolicy": "ClusterFirst",
+            "containers": [{k: container[k] for k in ("name", "image", "resources")}],
+            "volumes": [{"name": "v"}, {"name": "d", "persistentVolumeClaim": {"claimName": "c"}}]}
+    return {"metadata": meta, "spec": spec, "status": obj["status"]}
+
+
+def test_with_a_shape_the_sinks_get_only_what_the_families_read() -> None:
+    gone = event("ERROR", {"kind": "Status", "code": 410, "reason": "Expired"})
+    source = FakeSource(
+        [page([full_pod("a", "1"), full_pod("b", "2")], "2", cont="tok"), page([full_pod("c", "3")], "3"),
+         page([full_pod("a", "9")], "9")],
+        [[event("MODIFIED", full_pod("a", "4")), gone],
+         [event("ADDED", full_pod("d", "10")), event("BOOKMARK", {"metadata": {"resourceVersion": "11"}})]],
+    )
+    sink = RecordingSink()
+    r = reflector(source, sink, decoders=POD_SHAPE)
+    r.run(iterations=1)
+    assert sink.objects == {"uid-a": read_of(full_pod("a", "4")), "uid-b": read_of(full_pod("b", "2")),
+                            "uid-c": read_of(full_pod("c", "3"))}
+    r.run(iterations=1)  # the ERROR 410 (parsed whole: its object is a Status) made it list again
+    assert sink.objects == {"uid-a": read_of(full_pod("a", "9")), "uid-d": read_of(full_pod("d", "10"))}
+    assert r.resource_version == "11"  # the bookmark, parsed whole
