@@ -28,6 +28,18 @@ OBJECT_META: Shape = dict.fromkeys((
     "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations", "ownerReferences", "finalizers",
 ), ANY)
 
+
+
+def object_shape(spec: Any = ANY, status: Any = ANY) -> Shape:
+    """An object's metadata (but managedFields), and the given fields of its spec and status."""
+    return {"metadata": OBJECT_META, "spec": spec, "status": status}
+
+
+def fields(*names: str) -> Shape:
+    """These fields, each whole."""
+    return dict.fromkeys(names, ANY)
+
+
 _MISFITS = (msgspec.ValidationError, msgspec.DecodeError)
 _OBJECT_EVENTS = frozenset({"ADDED", "MODIFIED", "DELETED"})
 

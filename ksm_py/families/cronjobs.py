@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..gocompat.times import ZERO_TIME
 from ..metric import ALPHA, STABLE
+from ..shape import fields, object_shape
 from ._dsl import NAME, NAMESPACE, Body, FamilyFn, Resource, Samples
 from ._helpers import created, dig, metadata_families, optional_field, resource_version, unix_or_none
 
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
 cronjobs = Resource("cronjobs", group="batch", version="v1", kind="CronJob", namespaced=True,
                     identity=[("namespace", NAMESPACE), ("cronjob", NAME)])
 family = cronjobs.family
+# No family reads the job template:
+# it is skipped while parsing (tests/families/_util.check).
+cronjobs.reads = object_shape(spec=fields("concurrencyPolicy", "failedJobsHistoryLimit", "schedule", "startingDeadlineSeconds",
+                                           "successfulJobsHistoryLimit", "suspend", "timeZone"))
 
 metadata_families(cronjobs, "cronjob", labels_stability=STABLE, annotations_stability=ALPHA)
 

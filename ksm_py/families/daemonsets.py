@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from ..metric import ALPHA, STABLE
+from ..shape import fields, object_shape
 from ._dsl import NAME, NAMESPACE, Resource
 from ._helpers import created, deletion_timestamp, field, metadata_families, metadata_generation
 
 daemonsets = Resource("daemonsets", group="apps", version="v1", kind="DaemonSet", namespaced=True,
                       identity=[("namespace", NAMESPACE), ("daemonset", NAME)])
 family = daemonsets.family
+# No family reads the pod template:
+# it is skipped while parsing (tests/families/_util.check).
+daemonsets.reads = object_shape(spec=fields("minReadySeconds", "revisionHistoryLimit", "selector", "updateStrategy"))
 
 family("kube_daemonset_created", "Unix creation timestamp", labels=())(created)
 family("kube_daemonset_status_current_number_scheduled",

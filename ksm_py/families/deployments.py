@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ..metric import ALPHA, STABLE
+from ..shape import fields, object_shape
 from ._dsl import NAME, NAMESPACE, Body, Resource, Samples
 from ._helpers import (
     condition_samples,
@@ -21,6 +22,10 @@ from ._helpers import (
 deployments = Resource("deployments", group="apps", version="v1", kind="Deployment", namespaced=True,
                        identity=[("namespace", NAMESPACE), ("deployment", NAME)])
 family = deployments.family
+# No family reads the pod template:
+# it is skipped while parsing (tests/families/_util.check).
+deployments.reads = object_shape(spec=fields("minReadySeconds", "paused", "progressDeadlineSeconds", "replicas", "revisionHistoryLimit",
+                                              "selector", "strategy"))
 
 
 @family("kube_deployment_owner", "Information about the Deployment's owner.", stability=ALPHA,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..metric import ALPHA, STABLE
+from ..shape import fields, object_shape
 from ._dsl import NAME, NAMESPACE, Body, FamilyFn, Resource, Samples
 from ._helpers import (
     CONDITION_STATUSES,
@@ -18,6 +19,12 @@ from ._helpers import (
 jobs = Resource("jobs", group="batch", version="v1", kind="Job", namespaced=True,
                 identity=[("namespace", NAMESPACE), ("job_name", NAME)])
 family = jobs.family
+# No family reads the pod template:
+# it is skipped while parsing (tests/families/_util.check).
+jobs.reads = object_shape(spec=fields("activeDeadlineSeconds", "backoffLimit", "backoffLimitPerIndex", "completionMode",
+                                       "completions", "managedBy", "manualSelector", "maxFailedIndexes", "parallelism",
+                                       "podFailurePolicy", "podReplacementPolicy", "scheduling", "selector",
+                                       "successPolicy", "suspend", "ttlSecondsAfterFinished"))
 
 metadata_families(jobs, "job", labels_stability=STABLE, annotations_stability=ALPHA)
 

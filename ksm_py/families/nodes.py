@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..metric import ALPHA, STABLE
+from ..shape import fields, object_shape
 from ._dsl import NAME, Body, Resource, Samples
 from ._helpers import (
     annotations_family,
@@ -21,6 +22,11 @@ from ._helpers import (
 
 nodes = Resource("nodes", group="", version="v1", kind="Node", namespaced=False, identity=[("node", NAME)])
 family = nodes.family
+# No family reads the images a node holds (often most of its JSON: tens of KiB):
+# it is skipped while parsing (tests/families/_util.check).
+nodes.reads = object_shape(status=fields("addresses", "allocatable", "capacity", "conditions", "config",
+                                          "daemonEndpoints", "declaredFeatures", "features", "nodeInfo", "phase",
+                                          "runtimeHandlers", "volumesAttached", "volumesInUse"))
 
 annotations_family(nodes, "node", ALPHA)
 family("kube_node_created", "Unix creation timestamp", labels=())(created)

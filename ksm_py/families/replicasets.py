@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from ..metric import ALPHA, STABLE
+from ..shape import fields, object_shape
 from ._dsl import NAME, NAMESPACE, Body, Resource, Samples
 from ._helpers import created, field, metadata_families, metadata_generation, optional_field, owner_samples
 
 replicasets = Resource("replicasets", group="apps", version="v1", kind="ReplicaSet", namespaced=True,
                        identity=[("namespace", NAMESPACE), ("replicaset", NAME)])
 family = replicasets.family
+# No family reads the pod template:
+# it is skipped while parsing (tests/families/_util.check).
+replicasets.reads = object_shape(spec=fields("minReadySeconds", "replicas", "selector"))
 
 family("kube_replicaset_created", "Unix creation timestamp", labels=())(created)
 family("kube_replicaset_status_replicas", "The number of replicas per ReplicaSet.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..metric import ALPHA
+from ..shape import fields, object_shape
 from ._dsl import NAME, NAMESPACE, Body, Resource, Samples
 from ._helpers import created, field, metadata_generation, optional_field, owner_samples
 
@@ -11,6 +12,9 @@ replicationcontrollers = Resource(
     "replicationcontrollers", group="", version="v1", kind="ReplicationController", namespaced=True,
     identity=[("namespace", NAMESPACE), ("replicationcontroller", NAME)], allowlists=False)
 family = replicationcontrollers.family
+# No family reads the pod template:
+# it is skipped while parsing (tests/families/_util.check).
+replicationcontrollers.reads = object_shape(spec=fields("minReadySeconds", "replicas", "selector"))
 
 family("kube_replicationcontroller_created", "Unix creation timestamp", labels=())(created)
 family("kube_replicationcontroller_status_replicas", "The number of replicas per ReplicationController.", labels=())(

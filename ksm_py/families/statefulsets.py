@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from ..metric import STABLE
+from ..shape import fields, object_shape
 from ._dsl import NAME, NAMESPACE, Body, Resource, Samples
 from ._helpers import created, deletion_timestamp, dig, field, metadata_families, metadata_generation, optional_field
 
 statefulsets = Resource("statefulsets", group="apps", version="v1", kind="StatefulSet", namespaced=True,
                         identity=[("namespace", NAMESPACE), ("statefulset", NAME)])
 family = statefulsets.family
+# No family reads the pod template and the claim templates:
+# it is skipped while parsing (tests/families/_util.check).
+statefulsets.reads = object_shape(spec=fields("minReadySeconds", "ordinals", "persistentVolumeClaimRetentionPolicy",
+                                               "podManagementPolicy", "replicas", "revisionHistoryLimit", "selector",
+                                               "serviceName", "updateStrategy"))
 
 family("kube_statefulset_created", "Unix creation timestamp", labels=())(created)
 family("kube_statefulset_status_replicas", "The number of replicas per StatefulSet.",
