@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence, cast
 
 import orjson
 
-from .families._dsl import Allowlists, Body, Family, FamilyFn, Resource, Sample
+from .families._dsl import Allowlists, Body, Family, FamilyFn, Resource, Sample, Samples
 from .metric import escape_label_value, format_value
 from .sinks import Collect
 
@@ -73,6 +73,10 @@ def _label_pairs(labels: Any) -> str:
                      else _pair(k, v) for k, v in items])
 
 
+def _no_samples(_obj: Body) -> Samples:
+    return ()
+
+
 # Top-level fields left out of fingerprints (a resource that declares unread metadata reads neither).
 _ENVELOPE = frozenset({"kind", "apiVersion"})
 
@@ -101,6 +105,12 @@ class CompiledResource:
         fields = tuple((label, getattr(get, "meta_field", None)) for label, get in resource.identity)
         self._identity_fields: tuple[tuple[str, str], ...] | None = \
             fields if all(field is not None for _, field in fields) else None  # type: ignore[assignment]
+        # One bit per distinct ``Family.needs`` path; by the mask of paths an object lacks, the
+        # families' functions for it (made on first use).
+        needs = sorted({f.needs for f in self.families if f.needs})
+        self._guards = tuple((1 << i, path) for i, path in enumerate(needs))
+        # An object that lacks none of them: ``fns`` itself.
+        self._plans: dict[int, list[tuple[str, FamilyFn]]] = {0: self.fns}
 
     def gzip_headers(self, openmetrics: bool) -> list[bytes]:
         """Each family's header as a gzip member (made on the first gzip scrape, then kept)."""
@@ -142,6 +152,15 @@ class CompiledResource:
             parts.append(f'{label}="{value}"')
         return ",".join(parts)
 
+    def _plan(self, absent: int) -> list[tuple[str, FamilyFn]]:
+        """``fns`` for an object lacking the ``needs`` paths of the bits in ``absent``: the families
+        that need one of them replaced by a function without samples."""
+        skipped = {path for bit, path in self._guards if absent & bit}
+        plan = self._plans[absent] = [
+            (name, _no_samples if i < len(self.families) and self.families[i].needs in skipped else fn)
+            for i, (name, fn) in enumerate(self.fns)]
+        return plan
+
     def render(self, obj: Body) -> tuple[bytes, ...]:
         """All families of one object: one bytes chunk per family, ``b""`` for none."""
         identity = self.identity(obj)
@@ -155,7 +174,20 @@ class CompiledResource:
         pairs = _label_pairs
         chunks: list[bytes] = []
         empty = b""
-        for name, fn in self.fns:
+        absent = 0
+        for bit, path in self._guards:
+            # Absent only when certainly so: a step that is not a mapping leaves the family to
+            # decide (and to fail, counted, on a malformed object as it would have).
+            node: Any = obj
+            for key in path:
+                if type(node) is not dict:
+                    break
+                node = node.get(key)
+                if node is None:
+                    absent |= bit
+                    break
+        plan = self._plans.get(absent) or self._plan(absent)
+        for name, fn in plan:
             try:
                 samples = fn(obj)
                 if not samples:  # a family returning an empty list or tuple (a generator is always true)
@@ -168,15 +200,17 @@ class CompiledResource:
                     chunks.append((f"{name}{opened}{pairs(labels)}}} {text}\n" if labels
                                    else f"{name}{closed}{text}\n").encode())
                     continue
-                lines = [f"{name}{opened}{pairs(labels)}}} {values.get(value) or value_of(value)}\n" if labels
+                # Label sets the family rendered itself (str) are the commonest: no call for them.
+                lines = [f"{name}{opened}{labels if type(labels) is str else pairs(labels)}}} "
+                         f"{values.get(value) or value_of(value)}\n" if labels
                          else f"{name}{closed}{values.get(value) or value_of(value)}\n" for labels, value in samples]
             except Exception as e:  # noqa: BLE001 - one bad family must not lose the others
                 if self.on_render_error:
                     self.on_render_error(self.name, name, e)
                 logger.warning("rendering %s of %s %s failed: %r", name, self.name, identity, e)
-                chunks.append(b"")
+                chunks.append(empty)
                 continue
-            chunks.append("".join(lines).encode() if lines else b"")
+            chunks.append("".join(lines).encode() if lines else empty)
         return tuple(chunks)
 
 

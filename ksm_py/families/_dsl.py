@@ -48,6 +48,10 @@ class Family:
     # name ending in ``*`` stands for dynamic labels with that prefix (``label_*``). None means
     # undeclared (custom resource state families); ``ksm-py families`` lists these.
     labels: tuple[str, ...] | None = None
+    # A path into the object (``("spec", "initContainers")``) the family has no samples without:
+    # where it is absent or null the render does not call the family at all (most pods have no
+    # init containers, overhead or runtime class: a dozen calls saved per pod).
+    needs: tuple[str, ...] = ()
 
     def header(self, *, openmetrics: bool = False) -> bytes:
         return header(self.name, self.help, self.type, self.stability, self.deprecated, openmetrics=openmetrics)
@@ -120,15 +124,17 @@ class Resource:
     def family(
         self, name: str, help: str, type: str = GAUGE, stability: str = STABLE, *,
         opt_in: bool = False, deprecated: str = "", labels: tuple[str, ...] | None = None,
+        needs: tuple[str, ...] = (),
     ) -> Callable[[FamilyFn], FamilyFn]:
         """Register a family whose function does not depend on the allowlists.
 
         ``labels``: the label names the family adds after the identity labels (``prefix_*`` for
-        dynamic ones), as in the spec's "Labels (emission order)" column.
+        dynamic ones), as in the spec's "Labels (emission order)" column.  ``needs``: see
+        ``Family.needs`` (the function must return no sample when that path is absent or null).
         """
         def register(fn: FamilyFn) -> FamilyFn:
             self.families.append(Family(name, help, type, stability, lambda _allow: fn, opt_in, deprecated,
-                                        labels))
+                                        labels, needs))
             return fn
         return register
 

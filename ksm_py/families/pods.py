@@ -294,7 +294,8 @@ family("kube_pod_container_status_waiting_reason",
        "Describes the reason the container is currently in waiting state.", labels=("container", "reason"))(
     _per_status_reason(False, _current("waiting")))
 family("kube_pod_created", "Unix creation timestamp", labels=())(created)
-family("kube_pod_deletion_timestamp", "Unix deletion timestamp", stability=ALPHA, labels=())(deletion_timestamp)
+family("kube_pod_deletion_timestamp", "Unix deletion timestamp", stability=ALPHA, labels=(),
+       needs=("metadata", "deletionTimestamp"))(deletion_timestamp)
 
 
 @family("kube_pod_info", "Information about pod.",
@@ -343,72 +344,84 @@ def ips(p: Body) -> Samples:
     return out
 
 
+# Most pods have no init containers: their families are not called at all (``Family.needs``).
+_INIT_CONTAINERS = ("spec", "initContainers")
+_INIT_STATUSES = ("status", "initContainerStatuses")
+
+
 @family("kube_pod_init_container_info", "Information about an init container in a pod.",
-        labels=("container", "image_spec", "image", "image_id", "container_id", "restart_policy"))
+        labels=("container", "image_spec", "image", "image_id", "container_id", "restart_policy"),
+        needs=_INIT_CONTAINERS)
 def init_container_info(p: Body) -> Samples:
     return _container_info(p, init=True)
 
 
 @family("kube_pod_init_container_resource_limits", "The number of requested limit resource by an init container.",
-        stability=ALPHA, labels=("container", "node", "resource", "unit"))
+        stability=ALPHA, labels=("container", "node", "resource", "unit"), needs=_INIT_CONTAINERS)
 def init_container_resource_limits(p: Body) -> Samples:
     return _container_resources(p, True, "limits")
 
 
 @family("kube_pod_init_container_resource_requests",
         "The number of requested request resource by an init container.", stability=ALPHA,
-        labels=("container", "node", "resource", "unit"))
+        labels=("container", "node", "resource", "unit"), needs=_INIT_CONTAINERS)
 def init_container_resource_requests(p: Body) -> Samples:
     return _container_resources(p, True, "requests")
 
 
 family("kube_pod_init_container_state_started", "Start time in unix timestamp for a pod init container.",
-       stability=ALPHA, labels=("container",))(_per_status(True, _started))
+       stability=ALPHA, labels=("container",), needs=_INIT_STATUSES)(_per_status(True, _started))
 family("kube_pod_init_container_status_last_terminated_reason",
        "Describes the last reason the init container was in terminated state.", stability=ALPHA,
-       labels=("container", "reason"))(
+       labels=("container", "reason"), needs=_INIT_STATUSES)(
     _per_status_reason(True, _last_terminated))
 family("kube_pod_init_container_status_last_terminated_exitcode",
        "Describes the exit code for the last init container in terminated state.", stability=ALPHA,
-       labels=("container",))(
+       labels=("container",), needs=_INIT_STATUSES)(
     _per_status(True, _last_exit_code))
 family("kube_pod_init_container_status_last_terminated_timestamp",
-       "Last terminated time for a pod init container in unix timestamp.", stability=ALPHA, labels=("container",))(
+       "Last terminated time for a pod init container in unix timestamp.", stability=ALPHA, labels=("container",),
+       needs=_INIT_STATUSES)(
     _per_status(True, _last_finished))
 family("kube_pod_init_container_status_ready", "Describes whether the init containers readiness check succeeded.",
-       labels=("container",))(
+       labels=("container",), needs=_INIT_STATUSES)(
     _per_status(True, _ready))
 family("kube_pod_init_container_status_restarts_total", "The number of restarts for the init container.",
-       COUNTER, labels=("container",))(_per_status(True, _restarts))
+       COUNTER, labels=("container",), needs=_INIT_STATUSES)(_per_status(True, _restarts))
 family("kube_pod_init_container_status_running",
-       "Describes whether the init container is currently in running state.", labels=("container",))(
+       "Describes whether the init container is currently in running state.", labels=("container",),
+       needs=_INIT_STATUSES)(
     _per_status(True, _in_state("running")))
 family("kube_pod_init_container_status_terminated",
-       "Describes whether the init container is currently in terminated state.", labels=("container",))(
+       "Describes whether the init container is currently in terminated state.", labels=("container",),
+       needs=_INIT_STATUSES)(
     _per_status(True, _in_state("terminated")))
 family("kube_pod_init_container_status_terminated_reason",
        "Describes the reason the init container is currently in terminated state.", stability=ALPHA,
-       labels=("container", "reason"))(
+       labels=("container", "reason"), needs=_INIT_STATUSES)(
     _per_status_reason(True, _current("terminated")))
 family("kube_pod_init_container_status_waiting",
-       "Describes whether the init container is currently in waiting state.", labels=("container",))(
+       "Describes whether the init container is currently in waiting state.", labels=("container",),
+       needs=_INIT_STATUSES)(
     _per_status(True, _in_state("waiting")))
 family("kube_pod_init_container_status_waiting_reason",
        "Describes the reason the init container is currently in waiting state.", stability=ALPHA,
-       labels=("container", "reason"))(
+       labels=("container", "reason"), needs=_INIT_STATUSES)(
     _per_status_reason(True, _current("waiting")))
 metadata_families(pods, "pod", labels_stability=STABLE, annotations_stability=ALPHA)
 
 
 @family("kube_pod_overhead_cpu_cores",
-        "The pod overhead in regards to cpu cores associated with running a pod.", stability=ALPHA, labels=())
+        "The pod overhead in regards to cpu cores associated with running a pod.", stability=ALPHA, labels=(),
+        needs=("spec", "overhead"))
 def overhead_cpu_cores(p: Body) -> Samples:
     overhead = dig(p, "spec", "overhead") or {}
     return [((), quantity_float(overhead["cpu"]))] if "cpu" in overhead else ()
 
 
 @family("kube_pod_overhead_memory_bytes",
-        "The pod overhead in regards to memory associated with running a pod.", stability=ALPHA, labels=())
+        "The pod overhead in regards to memory associated with running a pod.", stability=ALPHA, labels=(),
+        needs=("spec", "overhead"))
 def overhead_memory_bytes(p: Body) -> Samples:
     overhead = dig(p, "spec", "overhead") or {}
     return [((), quantity_value(overhead["memory"]))] if "memory" in overhead else ()
@@ -423,7 +436,8 @@ def owner(p: Body) -> Samples:
 @family("kube_pod_resourceclaim_info",
         "Information about a DRA ResourceClaim referenced by a pod, one series per pod.spec.resourceClaims entry; "
         "claim_name is the pod-local reference and resourceclaim_name is the resolved ResourceClaim object name.",
-        stability=ALPHA, labels=("claim_name", "resourceclaim_name", "resourceclaim_template_name"))
+        stability=ALPHA, labels=("claim_name", "resourceclaim_name", "resourceclaim_template_name"),
+        needs=("spec", "resourceClaims"))
 def resourceclaim_info(p: Body) -> Samples:
     if not _spec_list(p, "resourceClaims"):
         return ()
@@ -448,7 +462,7 @@ def restart_policy(p: Body) -> Samples:
 
 
 @family("kube_pod_runtimeclass_name_info", "The runtimeclass associated with the pod.", stability=ALPHA,
-        labels=("runtimeclass_name",))
+        labels=("runtimeclass_name",), needs=("spec", "runtimeClassName"))
 def runtimeclass_name_info(p: Body) -> Samples:
     name = dig(p, "spec", "runtimeClassName")
     return () if name is None else [([("runtimeclass_name", name)], 1)]
