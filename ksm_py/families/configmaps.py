@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..metric import ALPHA, STABLE
+from ..shape import OBJECT_META
 from ._dsl import NAME, NAMESPACE, Body, Resource, Samples
 from ._helpers import LAST_APPLIED, created, metadata_families, resource_version
 
@@ -10,6 +11,7 @@ from ._helpers import LAST_APPLIED, created, metadata_families, resource_version
 configmaps = Resource("configmaps", group="", version="v1", kind="ConfigMap", namespaced=True,
                       identity=[("namespace", NAMESPACE), ("configmap", NAME)], metadata_only=True)
 family = configmaps.family
+configmaps.reads = {"metadata": OBJECT_META}
 
 # Deliberate deviation: never the last-applied-configuration annotation (it holds the data).
 metadata_families(configmaps, "configmap", labels_stability=STABLE, annotations_stability=ALPHA,

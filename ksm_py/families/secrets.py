@@ -7,12 +7,16 @@ PartialObjectMetadata does not carry. No family reads ``data``/``stringData``.
 from __future__ import annotations
 
 from ..metric import ALPHA, STABLE
+from ..shape import ANY, OBJECT_META
 from ._dsl import NAME, NAMESPACE, Body, Resource, Samples
 from ._helpers import LAST_APPLIED, created, metadata_families, owner_samples, resource_version
 
 secrets = Resource("secrets", group="", version="v1", kind="Secret", namespaced=True,
                    identity=[("namespace", NAMESPACE), ("secret", NAME)])
 family = secrets.family
+# Metadata and the type: a Secret's data never becomes a Python object of the process, it is
+# skipped while parsing (tests/families/_util.check).
+secrets.reads = {"metadata": OBJECT_META, "type": ANY}
 
 
 @family("kube_secret_info", "Information about secret.", labels=())

@@ -119,6 +119,18 @@ def test_secrets_keep_full_objects() -> None:
     assert not RESOURCES["secrets"].metadata_only
 
 
+def test_a_secrets_data_is_skipped_while_parsing() -> None:
+    import orjson
+
+    from ksm_py.shape import Decoders
+
+    secret = {"metadata": {"name": "s", "namespace": "n", "uid": "u", "managedFields": [{"manager": "m"}]},
+              "type": "Opaque", "data": {"password": "c2VjcmV0"}, "stringData": {"token": "t"}, "immutable": True}
+    page = Decoders(RESOURCES["secrets"].reads or {}).page(orjson.dumps({"items": [secret]}))
+    assert page is not None
+    assert page["items"] == [{"metadata": {"name": "s", "namespace": "n", "uid": "u"}, "type": "Opaque"}]
+
+
 def test_family_order() -> None:
     assert [f.name for f in RESOURCES["secrets"].families] == [
         "kube_secret_info",
