@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..gocompat.times import ZERO_TIME
@@ -111,8 +111,12 @@ def _conditions(p: Body, type_: str) -> list[Mapping[str, Any]]:
 
 @family("kube_pod_completion_time", "Completion time in unix timestamp for a pod.", labels=())
 def completion_time(p: Body) -> Samples:
-    finished = [_time(t.get("finishedAt")) for cs in _statuses(p, False)
-                if (t := _state(cs, "terminated")) is not None]
+    finished = []
+    for cs in _statuses(p, False):
+        state = cs.get("state")  # most containers run: one lookup and on
+        terminated = None if state is None else state.get("terminated")
+        if terminated is not None:
+            finished.append(_time(terminated.get("finishedAt")))
     if finished and max(finished) > 0:
         return [((), max(finished))]
     return ()
@@ -155,22 +159,37 @@ def _label_text(v: Any) -> str:
 
 
 def _container_resources(p: Body, init: bool, kind: str) -> Samples:
-    containers = _spec_list(p, "initContainers" if init else "containers")
+    spec: Any = p.get("spec")  # a mapping wherever there are containers
+    containers = (None if spec is None else spec.get("initContainers" if init else "containers")) or []
     if not containers:
         return ()
-    node = dig(p, "spec", "nodeName") or ""
+    node_text = _label_text(spec.get("nodeName") or "")
     out = []
-    node_text = _label_text(node)
     for c in containers:
         resources = c.get("resources")
         quantities = (None if resources is None else resources.get(kind)) or {}
         if not quantities:
             continue
         # container and node rendered once per container, shared by its resources' lines.
-        prefix = f'container="{_label_text(c.get("name") or "")}",node="{node_text}",'
+        prefix = f'{_container_label(c.get("name") or "")},node="{node_text}",'
         for name, q in quantities.items():
             out += [(prefix + text, value) for text, value in _resource_series(name, q)]
     return out
+
+
+# ``container="<name>"`` by container name: the same few names recur in every pod of a workload.
+_CONTAINER_LABELS: dict[str, str] = {}
+
+
+def _container_label(name: Any) -> str:
+    if type(name) is not str:
+        return f'container="{_label_text(name)}"'
+    text = _CONTAINER_LABELS.get(name)
+    if text is None:
+        text = f'container="{_label_text(name)}"'
+        if len(_CONTAINER_LABELS) < 1 << 14:
+            _CONTAINER_LABELS[name] = text
+    return text
 
 
 def _per_status(init: bool, fn: Callable[[Mapping[str, Any]], Any]) -> Callable[[Body], Samples]:
@@ -178,11 +197,12 @@ def _per_status(init: bool, fn: Callable[[Mapping[str, Any]], Any]) -> Callable[
     key = "initContainerStatuses" if init else "containerStatuses"
 
     def family_fn(p: Body) -> Samples:
+        status = p.get("status")
         out = []
-        for cs in _status_list(p, key):
+        for cs in (None if status is None else status.get(key)) or ():
             value = fn(cs)
             if value is not None:
-                out.append(((("container", cs.get("name") or ""),), value))
+                out.append((_container_label(cs.get("name") or ""), value))
         return out
     return family_fn
 
@@ -192,11 +212,13 @@ def _per_status_reason(init: bool, fn: Callable[[Mapping[str, Any]], Mapping[str
     key = "initContainerStatuses" if init else "containerStatuses"
 
     def family_fn(p: Body) -> Samples:
+        status = p.get("status")
         out = []
-        for cs in _status_list(p, key):
+        for cs in (None if status is None else status.get(key)) or ():
             state = fn(cs)
             if state is not None:
-                out.append(((("container", cs.get("name") or ""), ("reason", state.get("reason") or "")), 1))
+                out.append((f'{_container_label(cs.get("name") or "")},'
+                             f'reason="{_label_text(state.get("reason") or "")}"', 1))
         return out
     return family_fn
 
@@ -222,7 +244,10 @@ def _last_finished(cs: Mapping[str, Any]) -> int | None:
 
 
 def _in_state(key: str) -> Callable[[Mapping[str, Any]], bool]:
-    return lambda cs: _state(cs, key) is not None
+    def fn(cs: Mapping[str, Any]) -> bool:
+        state = cs.get("state")
+        return state is not None and state.get(key) is not None
+    return fn
 
 
 def _ready(cs: Mapping[str, Any]) -> bool:
@@ -234,7 +259,10 @@ def _restarts(cs: Mapping[str, Any]) -> int:
 
 
 def _current(key: str) -> Callable[[Mapping[str, Any]], Mapping[str, Any] | None]:
-    return lambda cs: _state(cs, key)
+    def fn(cs: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        state = cs.get("state")
+        return None if state is None else state.get(key)
+    return fn
 
 
 @family("kube_pod_container_info", "Information about a container in a pod.",
@@ -468,18 +496,22 @@ def runtimeclass_name_info(p: Body) -> Samples:
     return () if name is None else [([("runtimeclass_name", name)], 1)]
 
 
-def _claim_volumes(p: Body) -> Iterable[tuple[list[tuple[str, str]], bool]]:
-    """PVC and generic ephemeral volumes with their labels and read-only flag."""
+def _claim_volumes(p: Body) -> list[tuple[list[tuple[str, str]], bool]]:
+    """PVC and generic ephemeral volumes with their labels and read-only flag (a list: most pods
+    have none, and both families read it)."""
     pod_name = meta(p).get("name") or ""
+    out = []
     for v in _list(p, "spec", "volumes"):
-        name = v.get("name") or ""
         pvc = v.get("persistentVolumeClaim")
         if pvc is not None:
-            yield [("volume", name), ("persistentvolumeclaim", pvc.get("claimName") or ""),
-                   ("ephemeral", "false")], bool(pvc.get("readOnly"))
+            out.append(([("volume", v.get("name") or ""), ("persistentvolumeclaim", pvc.get("claimName") or ""),
+                         ("ephemeral", "false")], bool(pvc.get("readOnly"))))
         elif v.get("ephemeral") is not None:
             # ephemeral.VolumeClaimName: the claim the controller creates is "<pod>-<volume>".
-            yield [("volume", name), ("persistentvolumeclaim", f"{pod_name}-{name}"), ("ephemeral", "true")], False
+            name = v.get("name") or ""
+            out.append(([("volume", name), ("persistentvolumeclaim", f"{pod_name}-{name}"), ("ephemeral", "true")],
+                        False))
+    return out
 
 
 @family("kube_pod_spec_volumes_persistentvolumeclaims_info",
@@ -494,7 +526,7 @@ def spec_volumes_persistentvolumeclaims_info(p: Body) -> Samples:
         "the ephemeral volume source does not support a read-only flag.",
         labels=("volume", "persistentvolumeclaim", "ephemeral"))
 def spec_volumes_persistentvolumeclaims_readonly(p: Body) -> Samples:
-    return list(_claim_volumes(p))
+    return _claim_volumes(p)
 
 
 @family("kube_pod_start_time", "Start time in unix timestamp for a pod.", labels=())
