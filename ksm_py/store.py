@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence, cast
 
 import orjson
 
-from .families._dsl import Allowlists, Body, Family, FamilyFn, Resource, Sample, Samples
+from .families._dsl import Allowlists, Body, Constant, Family, FamilyFn, Resource, Sample, Samples
 from .metric import escape_label_value, format_value
 from .sinks import Collect
 
@@ -71,6 +71,14 @@ def _label_pairs(labels: Any) -> str:
     # The common case (a plain string needing no escape) inline, without a call per label.
     return ",".join([f'{k}="{v}"' if type(v) is str and "\"" not in v and "\\" not in v and "\n" not in v
                      else _pair(k, v) for k, v in items])
+
+
+def _constant_lines(name: str, samples: Constant) -> list[str]:
+    """``name``'s lines of ``samples`` split where "{identity," goes: ``opened.join()`` of them is
+    what the render would write."""
+    texts = [f"{labels}}} {_value(value)}\n" for labels, value in samples]
+    parts = samples.lines[name] = [name, *(text + name for text in texts[:-1]), texts[-1]]
+    return parts
 
 
 def _no_samples(_obj: Body) -> Samples:
@@ -192,6 +200,10 @@ class CompiledResource:
                 samples = fn(obj)
                 if not samples:  # a family returning an empty list or tuple (a generator is always true)
                     chunks.append(empty)
+                    continue
+                if type(samples) is Constant:
+                    parts = samples.lines.get(name) or _constant_lines(name, samples)
+                    chunks.append(opened.join(parts).encode())
                     continue
                 if (type(samples) is list or type(samples) is tuple) and len(samples) == 1:
                     # One sample (about half of the families of a pod): no comprehension, no join.

@@ -22,6 +22,19 @@ Samples = Iterable[Sample]
 FamilyFn = Callable[[Body], Samples]
 
 
+class Constant(tuple[tuple[str, float | int | bool], ...]):
+    """Samples shared by every object that has them, labels rendered (a pod's phase series, its
+    Ready condition's three): the render makes a family's lines of them once and then only puts
+    each object's identity in."""
+
+    def __init__(self, samples: Iterable[tuple[str, float | int | bool]]) -> None:
+        super().__init__()
+        if not all(type(labels) is str and labels for labels, _ in self):
+            raise ValueError("constant samples carry rendered, non-empty label sets")
+        # Family name -> the lines of these samples, split where the identity goes (the render's).
+        self.lines: dict[str, list[str]] = {}
+
+
 @dataclasses.dataclass(frozen=True)
 class Allowlists:
     """The ``--metric-labels-allowlist`` / ``--metric-annotations-allowlist`` entries of one resource.

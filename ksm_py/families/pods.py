@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..gocompat.times import ZERO_TIME
 from ..metric import ALPHA, COUNTER, STABLE, escape_label_value
 from ..shape import ANY, OBJECT_META, Shape
-from ._dsl import NAME, NAMESPACE, UID, Body, Resource, Samples
+from ._dsl import NAME, NAMESPACE, UID, Body, Constant, Resource, Samples
 from ._helpers import (
     CONDITION_STATUSES,
     controller_of,
@@ -173,7 +174,8 @@ def _container_resources(p: Body, init: bool, kind: str) -> Samples:
         # container and node rendered once per container, shared by its resources' lines.
         prefix = f'{_container_label(c.get("name") or "")},node="{node_text}",'
         for name, q in quantities.items():
-            out += [(prefix + text, value) for text, value in _resource_series(name, q)]
+            for text, value in _resource_series(name, q):
+                out.append((prefix + text, value))
     return out
 
 
@@ -343,14 +345,15 @@ def info(p: Body) -> Samples:
               ("host_network", "true" if spec.get("hostNetwork") else "false")], 1)]
 
 
+# Four decimal parts of 1-3 ASCII digits, no leading zero, at most 255 (what both parsers accept).
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
+_DOTTED_QUAD = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+
+
 def _ip_family(ip: str) -> str | None:
     """``netip.ParseAddr`` + ``Unmap``: "4", "6", or None when the text is not an address."""
-    # Plain dotted quads (nearly every pod IP) without building an address object: four decimal
-    # parts of 1-3 ASCII digits, no leading zero, at most 255 (what both parsers accept).
-    parts = ip.split(".") if type(ip) is str else ()
-    if len(parts) == 4 and all(
-            0 < len(x) <= 3 and x.isascii() and x.isdigit() and (x[0] != "0" or x == "0") and int(x) <= 255
-            for x in parts):
+    # Plain dotted quads (nearly every pod IP) without building an address object.
+    if type(ip) is str and _DOTTED_QUAD.fullmatch(ip):
         return "4"
     try:
         addr = ipaddress.ip_address(ip)
@@ -538,10 +541,9 @@ def start_time(p: Body) -> Samples:
 _PHASES = ("Pending", "Succeeded", "Failed", "Unknown", "Running")
 
 
-def _constant_label_samples(label: str, names: tuple[str, ...]) -> dict[str, tuple[tuple[str, bool], ...]]:
-    """For each of ``names``: the samples ``label=<each name>``, true for that one (labels rendered
-    once; tuples, shared by every pod)."""
-    return {value: tuple((f'{label}="{name}"', value == name) for name in names) for value in names}
+def _constant_label_samples(label: str, names: tuple[str, ...]) -> dict[str, Constant]:
+    """For each of ``names``: the samples ``label=<each name>``, true for that one (shared by every pod)."""
+    return {value: Constant((f'{label}="{name}"', value == name) for name in names) for value in names}
 
 
 _PHASE_SAMPLES = _constant_label_samples("phase", _PHASES)
@@ -570,20 +572,23 @@ def status_qos_class(p: Body) -> Samples:
 
 
 # By condition status: its three samples, the labels rendered once.
-_CONDITION_SAMPLES = {status: tuple((f'condition="{label}"', status == value) for label, value in CONDITION_STATUSES)
+_CONDITION_SAMPLES = {status: Constant((f'condition="{label}"', status == value) for label, value in CONDITION_STATUSES)
                       for _, status in CONDITION_STATUSES}
 
 
 def _condition_status(type_: str) -> Callable[[Body], Samples]:
     """Three series condition=true|false|unknown per condition of ``type_`` (the label is ``condition``)."""
     def fn(p: Body) -> Samples:
-        out: list[Any] = []
+        found: list[Samples] = []
         for c in _status_list(p, "conditions"):
             if c.get("type") == type_:
                 status = c.get("status")
                 samples = _CONDITION_SAMPLES.get(status) if type(status) is str else None
-                out += samples or [([("condition", label)], status == value) for label, value in CONDITION_STATUSES]
-        return out
+                found.append(samples or [([("condition", label)], status == value)
+                                         for label, value in CONDITION_STATUSES])
+        if len(found) == 1:
+            return found[0]  # the one condition of its type (a shared Constant for a known status)
+        return [sample for samples in found for sample in samples]
     return fn
 
 
@@ -614,7 +619,11 @@ def status_reason(p: Body) -> Samples:
     pod_reason = dig(p, "status", "reason") or ""
     # Only non-empty reasons can match: most pods have none, and then there is nothing to do.
     reasons = [r for c in _status_list(p, "conditions") if (r := c.get("reason"))]
-    reasons += [r for cs in _statuses(p, False) if (t := _state(cs, "terminated")) is not None and (r := t.get("reason"))]
+    for cs in _statuses(p, False):
+        state = cs.get("state")
+        terminated = None if state is None else state.get("terminated")
+        if terminated is not None and (reason := terminated.get("reason")):
+            reasons.append(reason)
     if not reasons and not pod_reason:
         return ()
     seen = {pod_reason, *reasons}
@@ -657,7 +666,7 @@ family("kube_pod_status_unscheduled_time", "Unix timestamp when pod moved into u
         labels=("key", "operator", "value", "effect", "toleration_seconds"))
 def tolerations(p: Body) -> Samples:
     seen: set[tuple[str, ...]] = set()
-    out = []
+    texts = []
     for t in _spec_list(p, "tolerations"):
         seconds = t.get("tolerationSeconds")
         labels = (t.get("key") or "", t.get("operator") or "", t.get("value") or "", t.get("effect") or "",
@@ -670,12 +679,22 @@ def tolerations(p: Body) -> Samples:
             text = ",".join([f'{k}="{_label_text(v)}"' for k, v in zip(_TOLERATION_LABELS, labels, strict=True)])
             if len(_TOLERATION_TEXT) < 4096:
                 _TOLERATION_TEXT[labels] = text
-        out.append((text, 1))
-    return out
+        texts.append(text)
+    if not texts:
+        return ()
+    key = tuple(texts)
+    samples = _TOLERATION_SETS.get(key)
+    if samples is None:
+        samples = Constant((text, 1) for text in texts)
+        if len(_TOLERATION_SETS) < 4096:
+            _TOLERATION_SETS[key] = samples
+    return samples
 
 
-# Rendered labels by toleration: most pods carry the same few (the not-ready/unreachable defaults).
+# Rendered labels by toleration, and samples by list of them: most pods carry the same few (the
+# not-ready/unreachable defaults, those of their workload's template).
 _TOLERATION_TEXT: dict[tuple[str, ...], str] = {}
+_TOLERATION_SETS: dict[tuple[str, ...], Constant] = {}
 
 
 _TOLERATION_LABELS = ("key", "operator", "value", "effect", "toleration_seconds")

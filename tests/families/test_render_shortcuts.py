@@ -1,7 +1,10 @@
-"""``Family.needs``: the render does not call a family for an object lacking the path it declares,
+"""The render's shortcuts write what calling every family plainly would.
+
+``Family.needs``: the render does not call a family for an object lacking the path it declares,
 so the family must have no sample there.  Checked over every table-test object of its resource
 (the path deleted, then set to null), and the render of such an object through the guards equals
-the render that calls every family."""
+the render that calls every family.  ``Constant`` samples: rendered from lines kept per family,
+equal to the same samples as a plain list."""
 
 from __future__ import annotations
 
@@ -62,3 +65,26 @@ def test_guarded_render_equals_calling_every_family(resource: str) -> None:
         for path in paths:
             for stripped in _without(obj, path):
                 assert guarded.render(stripped) == unguarded.render(stripped)
+
+
+def test_constant_samples_render_as_plain_samples() -> None:
+    """Families returning shared ``Constant`` samples (rendered from lines kept per family) write
+    what they would as plain lists of the same samples, with and without identity labels."""
+    from ksm_py.families._dsl import Constant
+
+    constant = compile_resources(Options(resources=["pods"]))[0]
+    plain = compile_resources(Options(resources=["pods"]))[0]  # every Constant handed over as a list
+    plain.fns[:] = [(name, lambda p, fn=fn: list(s) if type(s := fn(p)) is Constant else s) for name, fn in plain.fns]
+    tolerations = [{"key": "k", "operator": "Exists", "effect": "NoSchedule"}, {"key": "a\\\"b", "value": "v"}]
+    pods = [{"metadata": {"name": "p", "namespace": "n", "uid": "u"}, "spec": {"tolerations": tolerations},
+             "status": {"phase": "Running", "qosClass": "Burstable", "conditions": [
+                 {"type": "Ready", "status": "True"}, {"type": "PodScheduled", "status": "False"}]}},
+            {"metadata": {}, "status": {"phase": "Pending", "conditions": [
+                {"type": "Ready", "status": "Unknown"}, {"type": "Ready", "status": "True"}]}}]
+    returned = 0
+    for pod in pods:
+        assert constant.render(pod) == plain.render(pod)
+        returned += sum(type(fn(pod)) is Constant for _, fn in constant.fns)
+    assert returned >= 6  # phase, qos, ready, scheduled, tolerations; phase of the second
+    with pytest.raises(ValueError):
+        Constant([("", 1)])
