@@ -9,15 +9,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..gocompat.times import ZERO_TIME
-from ..metric import ALPHA, COUNTER, STABLE, escape_label_value
+from ..metric import ALPHA, COUNTER, STABLE
 from ..shape import ANY, OBJECT_META, Shape
 from ._dsl import NAME, NAMESPACE, UID, Body, Constant, Resource, Samples
 from ._helpers import (
     CONDITION_STATUSES,
+    LabelSet,
     controller_of,
     created,
     deletion_timestamp,
     dig,
+    label_text,
     meta,
     metadata_families,
     owner_samples,
@@ -107,7 +109,12 @@ def _last_terminated(cs: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 
 def _conditions(p: Body, type_: str) -> list[Mapping[str, Any]]:
-    return [c for c in _status_list(p, "conditions") if c.get("type") == type_]
+    # A loop, not a comprehension: no function made per call (seven families scan the conditions).
+    out = []
+    for c in _status_list(p, "conditions"):
+        if c.get("type") == type_:
+            out.append(c)
+    return out
 
 
 @family("kube_pod_completion_time", "Completion time in unix timestamp for a pod.", labels=())
@@ -130,14 +137,18 @@ def _container_info(p: Body, init: bool) -> Samples:
     statuses = _statuses(p, init)
     out = []
     for c in containers:
-        extra = [("restart_policy", c.get("restartPolicy") or "")] if init else []
         for cs in statuses:
             if cs.get("name") != c.get("name"):
                 continue
-            out.append(([("container", cs.get("name") or ""), ("image_spec", c.get("image") or ""),
-                         ("image", cs.get("image") or ""), ("image_id", cs.get("imageID") or ""),
-                         ("container_id", cs.get("containerID") or ""), *extra], 1))
+            values = (cs.get("name") or "", c.get("image") or "", cs.get("image") or "", cs.get("imageID") or "",
+                      cs.get("containerID") or "")
+            out.append((_INIT_CONTAINER_INFO(*values, c.get("restartPolicy") or "") if init
+                        else _CONTAINER_INFO(*values), 1))
     return out
+
+
+_CONTAINER_INFO = LabelSet("container", "image_spec", "image", "image_id", "container_id")
+_INIT_CONTAINER_INFO = LabelSet("container", "image_spec", "image", "image_id", "container_id", "restart_policy")
 
 
 @functools.lru_cache(maxsize=4096, typed=True)
@@ -152,19 +163,12 @@ def _resource_series(name: str, q: Any) -> tuple[tuple[str, float | int], ...]:
     return tuple((f'resource="{sanitize_label_name(name)}",unit="{unit}"', value) for unit in units)
 
 
-def _label_text(v: Any) -> str:
-    """A label value as the render writes it (None is "", other non-strings ``str()``), escaped."""
-    if type(v) is not str:
-        v = "" if v is None else str(v)
-    return escape_label_value(v)
-
-
 def _container_resources(p: Body, init: bool, kind: str) -> Samples:
     spec: Any = p.get("spec")  # a mapping wherever there are containers
     containers = (None if spec is None else spec.get("initContainers" if init else "containers")) or []
     if not containers:
         return ()
-    node_text = _label_text(spec.get("nodeName") or "")
+    node_text = label_text(spec.get("nodeName") or "")
     out = []
     for c in containers:
         resources = c.get("resources")
@@ -185,10 +189,10 @@ _CONTAINER_LABELS: dict[str, str] = {}
 
 def _container_label(name: Any) -> str:
     if type(name) is not str:
-        return f'container="{_label_text(name)}"'
+        return f'container="{label_text(name)}"'
     text = _CONTAINER_LABELS.get(name)
     if text is None:
-        text = f'container="{_label_text(name)}"'
+        text = f'container="{label_text(name)}"'
         if len(_CONTAINER_LABELS) < 1 << 14:
             _CONTAINER_LABELS[name] = text
     return text
@@ -220,7 +224,7 @@ def _per_status_reason(init: bool, fn: Callable[[Mapping[str, Any]], Mapping[str
             state = fn(cs)
             if state is not None:
                 out.append((f'{_container_label(cs.get("name") or "")},'
-                             f'reason="{_label_text(state.get("reason") or "")}"', 1))
+                             f'reason="{label_text(state.get("reason") or "")}"', 1))
         return out
     return family_fn
 
@@ -338,11 +342,12 @@ def info(p: Body) -> Samples:
     spec = p.get("spec")
     if spec is None:
         spec = _ABSENT
-    return [([("host_ip", status.get("hostIP") or ""), ("pod_ip", status.get("podIP") or ""),
-              ("node", spec.get("nodeName") or ""), ("created_by_kind", controller.get("kind") or ""),
-              ("created_by_name", controller.get("name") or ""),
-              ("priority_class", spec.get("priorityClassName") or ""),
-              ("host_network", "true" if spec.get("hostNetwork") else "false")], 1)]
+    return [(_INFO(status.get("hostIP") or "", status.get("podIP") or "", spec.get("nodeName") or "",
+                   controller.get("kind") or "", controller.get("name") or "", spec.get("priorityClassName") or "",
+                   "true" if spec.get("hostNetwork") else "false"), 1)]
+
+
+_INFO = LabelSet("host_ip", "pod_ip", "node", "created_by_kind", "created_by_name", "priority_class", "host_network")
 
 
 # Four decimal parts of 1-3 ASCII digits, no leading zero, at most 255 (what both parsers accept).
@@ -595,8 +600,11 @@ def _condition_status(type_: str) -> Callable[[Body], Samples]:
 def _condition_time(type_: str, status: str) -> Callable[[Body], Samples]:
     """The lastTransitionTime of each ``type_`` condition whose status is ``status``."""
     def fn(p: Body) -> Samples:
-        return [((), _time(c.get("lastTransitionTime"))) for c in _status_list(p, "conditions")
-                if c.get("type") == type_ and c.get("status") == status]
+        out = []
+        for c in _status_list(p, "conditions"):
+            if c.get("type") == type_ and c.get("status") == status:
+                out.append(((), _time(c.get("lastTransitionTime"))))
+        return out
     return fn
 
 
@@ -676,7 +684,7 @@ def tolerations(p: Body) -> Samples:
         seen.add(labels)
         text = _TOLERATION_TEXT.get(labels)
         if text is None:
-            text = ",".join([f'{k}="{_label_text(v)}"' for k, v in zip(_TOLERATION_LABELS, labels, strict=True)])
+            text = _TOLERATION(*labels)
             if len(_TOLERATION_TEXT) < 4096:
                 _TOLERATION_TEXT[labels] = text
         texts.append(text)
@@ -697,7 +705,7 @@ _TOLERATION_TEXT: dict[tuple[str, ...], str] = {}
 _TOLERATION_SETS: dict[tuple[str, ...], Constant] = {}
 
 
-_TOLERATION_LABELS = ("key", "operator", "value", "effect", "toleration_seconds")
+_TOLERATION = LabelSet("key", "operator", "value", "effect", "toleration_seconds")
 
 
 @family("kube_pod_nodeselectors", "Describes the Pod nodeSelectors.", stability=ALPHA, opt_in=True,

@@ -88,3 +88,17 @@ def test_constant_samples_render_as_plain_samples() -> None:
     assert returned >= 6  # phase, qos, ready, scheduled, tolerations; phase of the second
     with pytest.raises(ValueError):
         Constant([("", 1)])
+
+
+@pytest.mark.parametrize("values", [
+    ("a", "b", "c"), ("", "", ""), ('q"uote', "b", "c"), ("back\\slash", "new\nline", '"'), (3, 1.5, True),
+    ("a", '""', ""), ("\\n", "é", "x=\"y\",z=\"w\""),
+])
+def test_label_set_renders_as_label_pairs(values: tuple[Any, ...]) -> None:
+    """``LabelSet`` (one format, escaping only when a value may need it) writes what the render
+    writes for the same (name, value) pairs."""
+    from ksm_py.families._helpers import LabelSet
+    from ksm_py.store import _label_pairs
+
+    names = ("first", "second", "third")
+    assert LabelSet(*names)(*values) == _label_pairs(list(zip(names, values, strict=True)))
