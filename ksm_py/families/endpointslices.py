@@ -6,7 +6,7 @@ from typing import Any
 
 from ..metric import ALPHA
 from ._dsl import NAME, NAMESPACE, Body, Resource, Samples
-from ._helpers import created, dig, metadata_families
+from ._helpers import LabelSet, created, dig, metadata_families
 
 # Upstream puts the name before the namespace here, unlike every other namespaced resource.
 endpointslices = Resource("endpointslices", group="discovery.k8s.io", version="v1", kind="EndpointSlice",
@@ -50,27 +50,33 @@ def endpoints_hints(s: Body) -> Samples:
         labels=("ready", "serving", "hostname", "terminating", "targetref_kind", "targetref_name",
                 "targetref_namespace", "endpoint_nodename", "endpoint_zone", "address"))
 def endpoints(s: Body) -> Samples:
+    out = []
     for ep in s.get("endpoints") or []:
         cond = ep.get("conditions") or {}
         ref = ep.get("targetRef") or {}
         common = (
-            ("ready", _go_bool(cond.get("ready"))), ("serving", _go_bool(cond.get("serving"))),
-            ("hostname", _str_or_empty(ep.get("hostname"))), ("terminating", _go_bool(cond.get("terminating"))),
-            ("targetref_kind", ref.get("kind") or ""), ("targetref_name", ref.get("name") or ""),
-            ("targetref_namespace", ref.get("namespace") or ""),
-            ("endpoint_nodename", _str_or_empty(ep.get("nodeName"))), ("endpoint_zone", _str_or_empty(ep.get("zone"))),
+            _go_bool(cond.get("ready")), _go_bool(cond.get("serving")), _str_or_empty(ep.get("hostname")),
+            _go_bool(cond.get("terminating")), ref.get("kind") or "", ref.get("name") or "",
+            ref.get("namespace") or "", _str_or_empty(ep.get("nodeName")), _str_or_empty(ep.get("zone")),
         )
         for address in ep.get("addresses") or []:
-            yield (*common, ("address", address or "")), 1
+            out.append((_ENDPOINT(*common, address or ""), 1))
+    return out
+
+
+_ENDPOINT = LabelSet("ready", "serving", "hostname", "terminating", "targetref_kind", "targetref_name",
+                     "targetref_namespace", "endpoint_nodename", "endpoint_zone", "address")
 
 
 @family("kube_endpointslice_ports", "Ports attached to the endpointslice.", stability=ALPHA,
         labels=("port_name", "port_protocol", "port_number"))
 def ports(s: Body) -> Samples:
     # Every EndpointPort field is a pointer; port may be absent on slices not used for routing.
-    for port in s.get("ports") or []:
-        yield (("port_name", _str_or_empty(port.get("name"))), ("port_protocol", _str_or_empty(port.get("protocol"))),
-               ("port_number", _str_or_empty(port.get("port")))), 1
+    return [(_PORT(_str_or_empty(port.get("name")), _str_or_empty(port.get("protocol")),
+                   _str_or_empty(port.get("port"))), 1) for port in s.get("ports") or []]
+
+
+_PORT = LabelSet("port_name", "port_protocol", "port_number")
 
 
 metadata_families(endpointslices, "endpointslice", labels_stability=ALPHA, annotations_stability=ALPHA)
