@@ -117,8 +117,7 @@ class CompiledResource:
         # families' functions for it (made on first use).
         needs = sorted({f.needs for f in self.families if f.needs})
         self._guards = tuple((1 << i, path) for i, path in enumerate(needs))
-        # An object that lacks none of them: ``fns`` itself.
-        self._plans: dict[int, list[tuple[str, FamilyFn]]] = {0: self.fns}
+        self._plans: dict[int, list[tuple[str, FamilyFn]]] = {}
 
     def gzip_headers(self, openmetrics: bool) -> list[bytes]:
         """Each family's header as a gzip member (made on the first gzip scrape, then kept)."""
@@ -194,7 +193,7 @@ class CompiledResource:
                 if node is None:
                     absent |= bit
                     break
-        plan = self._plans.get(absent) or self._plan(absent)
+        plan = (self._plans.get(absent) or self._plan(absent)) if absent else self.fns
         for name, fn in plan:
             try:
                 samples = fn(obj)
