@@ -245,9 +245,13 @@ def owner_samples(obj: Body, *, with_controller: bool = True) -> Samples:
     if not owners:
         return _NO_OWNER if with_controller else _NO_OWNER_WITHOUT_CONTROLLER
     if with_controller:
-        return [((("owner_kind", o.get("kind") or ""), ("owner_name", o.get("name") or ""),
-                  ("owner_is_controller", "true" if o.get("controller") else "false")), 1) for o in owners]
-    return [((("owner_kind", o.get("kind") or ""), ("owner_name", o.get("name") or "")), 1) for o in owners]
+        return [(_OWNER(o.get("kind") or "", o.get("name") or "", "true" if o.get("controller") else "false"), 1)
+                for o in owners]
+    return [(_OWNER_WITHOUT_CONTROLLER(o.get("kind") or "", o.get("name") or ""), 1) for o in owners]
+
+
+_OWNER = LabelSet("owner_kind", "owner_name", "owner_is_controller")
+_OWNER_WITHOUT_CONTROLLER = LabelSet("owner_kind", "owner_name")
 
 
 def controller_of(obj: Body) -> Mapping[str, Any] | None:

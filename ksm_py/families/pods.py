@@ -83,15 +83,23 @@ def _list(obj: Any, *path: str) -> list[Any]:
     return dig(obj, *path) or []
 
 
-def _status_list(p: Body, key: str) -> list[Any]:
-    """``p.status[key]`` or ``[]`` (``dig(p, "status", key) or []``)."""
+def _status_field(p: Body, key: str) -> Any:
+    """``dig(p, "status", key)`` without its generic loop (the pod families read a dozen fields)."""
     status = p.get("status")
-    return (None if status is None else status.get(key)) or []
+    return None if status is None else status.get(key)
+
+
+def _spec_field(p: Body, key: str) -> Any:
+    spec = p.get("spec")
+    return None if spec is None else spec.get(key)
+
+
+def _status_list(p: Body, key: str) -> list[Any]:
+    return _status_field(p, key) or []
 
 
 def _spec_list(p: Body, key: str) -> list[Any]:
-    spec = p.get("spec")
-    return (None if spec is None else spec.get(key)) or []
+    return _spec_field(p, key) or []
 
 
 def _statuses(p: Body, init: bool) -> list[Mapping[str, Any]]:
@@ -494,7 +502,7 @@ def _resourceclaim_info(p: Body) -> Samples:
 
 @family("kube_pod_restart_policy", "Describes the restart policy in use by this pod.", labels=("type",))
 def restart_policy(p: Body) -> Samples:
-    return [([("type", dig(p, "spec", "restartPolicy") or "")], 1)]
+    return [([("type", _spec_field(p, "restartPolicy") or "")], 1)]
 
 
 @family("kube_pod_runtimeclass_name_info", "The runtimeclass associated with the pod.", stability=ALPHA,
@@ -509,7 +517,7 @@ def _claim_volumes(p: Body) -> list[tuple[list[tuple[str, str]], bool]]:
     have none, and both families read it)."""
     pod_name = meta(p).get("name") or ""
     out = []
-    for v in _list(p, "spec", "volumes"):
+    for v in _spec_list(p, "volumes"):
         pvc = v.get("persistentVolumeClaim")
         if pvc is not None:
             out.append(([("volume", v.get("name") or ""), ("persistentvolumeclaim", pvc.get("claimName") or ""),
@@ -539,7 +547,7 @@ def spec_volumes_persistentvolumeclaims_readonly(p: Body) -> Samples:
 
 @family("kube_pod_start_time", "Start time in unix timestamp for a pod.", labels=())
 def start_time(p: Body) -> Samples:
-    ts = dig(p, "status", "startTime")
+    ts = _status_field(p, "startTime")
     return () if ts is None else [((), _time(ts))]
 
 
@@ -556,7 +564,7 @@ _PHASE_SAMPLES = _constant_label_samples("phase", _PHASES)
 
 @family("kube_pod_status_phase", "The pods current phase.", labels=("phase",))
 def status_phase(p: Body) -> Samples:
-    phase = dig(p, "status", "phase")
+    phase = _status_field(p, "phase")
     if not phase:
         return ()
     samples = _PHASE_SAMPLES.get(phase) if type(phase) is str else None
@@ -569,7 +577,7 @@ _QOS_SAMPLES = _constant_label_samples("qos_class", _QOS_CLASSES)
 
 @family("kube_pod_status_qos_class", "The pods current qosClass.", stability=ALPHA, labels=("qos_class",))
 def status_qos_class(p: Body) -> Samples:
-    qos = dig(p, "status", "qosClass")
+    qos = _status_field(p, "qosClass")
     if not qos:
         return ()
     samples = _QOS_SAMPLES.get(qos) if type(qos) is str else None
@@ -624,7 +632,7 @@ _STATUS_REASONS = ("Evicted", "NodeAffinity", "NodeLost", "PreemptionByScheduler
 
 @family("kube_pod_status_reason", "The pod status reasons", stability=ALPHA, labels=("reason",))
 def status_reason(p: Body) -> Samples:
-    pod_reason = dig(p, "status", "reason") or ""
+    pod_reason = _status_field(p, "reason") or ""
     # Only non-empty reasons can match: most pods have none, and then there is nothing to do.
     reasons = [r for c in _status_list(p, "conditions") if (r := c.get("reason"))]
     for cs in _statuses(p, False):
@@ -716,9 +724,9 @@ def nodeselectors(p: Body) -> Samples:
 
 @family("kube_pod_service_account", "The service account for a pod.", stability=ALPHA, labels=("service_account",))
 def service_account(p: Body) -> Samples:
-    return [([("service_account", dig(p, "spec", "serviceAccountName") or "")], 1)]
+    return [([("service_account", _spec_field(p, "serviceAccountName") or "")], 1)]
 
 
 @family("kube_pod_scheduler", "The scheduler for a pod.", stability=ALPHA, labels=("name",))
 def scheduler(p: Body) -> Samples:
-    return [([("name", dig(p, "spec", "schedulerName") or "")], 1)]
+    return [([("name", _spec_field(p, "schedulerName") or "")], 1)]
