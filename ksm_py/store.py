@@ -181,28 +181,27 @@ class CompiledResource:
         pairs = _label_pairs
         chunks: list[bytes] = []
         empty = b""
-        absent = 0
-        for bit, path in self._guards:
-            # Absent only when certainly so: a step that is not a mapping leaves the family to
-            # decide (and to fail, counted, on a malformed object as it would have).
-            node: Any = obj
-            for key in path:
-                if type(node) is not dict:
-                    break
-                node = node.get(key)
-                if node is None:
-                    absent |= bit
-                    break
-        plan = (self._plans.get(absent) or self._plan(absent)) if absent else self.fns
+        plan = self.fns
+        if self._guards:
+            absent = 0
+            for bit, path in self._guards:
+                # Absent only when certainly so: a step that is not a mapping leaves the family to
+                # decide (and to fail, counted, on a malformed object as it would have).
+                node: Any = obj
+                for key in path:
+                    if type(node) is not dict:
+                        break
+                    node = node.get(key)
+                    if node is None:
+                        absent |= bit
+                        break
+            if absent:
+                plan = self._plans.get(absent) or self._plan(absent)
         for name, fn in plan:
             try:
                 samples = fn(obj)
                 if not samples:  # a family returning an empty list or tuple (a generator is always true)
                     chunks.append(empty)
-                    continue
-                if type(samples) is Constant:
-                    parts = samples.lines.get(name) or _constant_lines(name, samples)
-                    chunks.append(opened.join(parts).encode())
                     continue
                 if (type(samples) is list or type(samples) is tuple) and len(samples) == 1:
                     # One sample (about half of the families of a pod): no comprehension, no join.
@@ -210,6 +209,10 @@ class CompiledResource:
                     text = values.get(value) or value_of(value)
                     chunks.append((f"{name}{opened}{pairs(labels)}}} {text}\n" if labels
                                    else f"{name}{closed}{text}\n").encode())
+                    continue
+                if type(samples) is Constant:
+                    parts = samples.lines.get(name) or _constant_lines(name, samples)
+                    chunks.append(opened.join(parts).encode())
                     continue
                 # Label sets the family rendered itself (str) are the commonest: no call for them.
                 lines = [f"{name}{opened}{labels if type(labels) is str else pairs(labels)}}} "
