@@ -22,22 +22,21 @@ ANY: Any = "*"
 
 Shape = Mapping[str, Any]
 
-# Every field of ObjectMeta (k8s.io/apimachinery meta/v1) but managedFields, which no family reads.
-OBJECT_META: Shape = dict.fromkeys((
-    "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation", "creationTimestamp",
-    "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations", "ownerReferences", "finalizers",
-), ANY)
 
+def fields(*names: str) -> Shape:
+    """These fields, each whole."""
+    return dict.fromkeys(names, ANY)
+
+
+# Every field of ObjectMeta (k8s.io/apimachinery meta/v1) but managedFields, which no family reads.
+OBJECT_META: Shape = fields(
+    "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation", "creationTimestamp",
+    "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations", "ownerReferences", "finalizers")
 
 
 def object_shape(spec: Any = ANY, status: Any = ANY) -> Shape:
     """An object's metadata (but managedFields), and the given fields of its spec and status."""
     return {"metadata": OBJECT_META, "spec": spec, "status": status}
-
-
-def fields(*names: str) -> Shape:
-    """These fields, each whole."""
-    return dict.fromkeys(names, ANY)
 
 
 _MISFITS = (msgspec.ValidationError, msgspec.DecodeError)

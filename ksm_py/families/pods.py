@@ -10,7 +10,7 @@ from typing import Any
 
 from ..gocompat.times import ZERO_TIME
 from ..metric import ALPHA, COUNTER, STABLE
-from ..shape import ANY, OBJECT_META, Shape
+from ..shape import ANY, OBJECT_META, Shape, fields
 from ._dsl import NAME, NAMESPACE, UID, Body, Constant, Resource, Samples
 from ._helpers import (
     CONDITION_STATUSES,
@@ -41,22 +41,22 @@ pods.unread_metadata = ("resourceVersion", "managedFields", "labels", "annotatio
 # Of a container, the families read these four; of a volume, whether it is a claim. The env,
 # probes, mounts and projected sources are most of a pod's JSON: they are skipped while parsing
 # (tests/families/_util.check renders every case parsed this way too).
-_CONTAINER: Shape = dict.fromkeys(("name", "image", "resources", "restartPolicy"), ANY)
+_CONTAINER: Shape = fields("name", "image", "resources", "restartPolicy")
 pods.reads = {
     "metadata": OBJECT_META,
     "spec": {
-        **dict.fromkeys((
+        **fields(
             "activeDeadlineSeconds", "affinity", "automountServiceAccountToken", "dnsConfig", "dnsPolicy",
             "enableServiceLinks", "evictionResponders", "hostAliases", "hostIPC", "hostNetwork", "hostPID",
             "hostUsers", "hostname", "hostnameOverride", "imagePullSecrets", "nodeName", "nodeSelector", "os",
             "overhead", "preemptionPolicy", "priority", "priorityClassName", "readinessGates", "resourceClaims",
             "resources", "restartPolicy", "runtimeClassName", "schedulerName", "schedulingGates", "schedulingGroup",
             "securityContext", "serviceAccount", "serviceAccountName", "setHostnameAsFQDN", "shareProcessNamespace",
-            "subdomain", "terminationGracePeriodSeconds", "tolerations", "topologySpreadConstraints"), ANY),
+            "subdomain", "terminationGracePeriodSeconds", "tolerations", "topologySpreadConstraints"),
         "containers": [_CONTAINER],
         "initContainers": [_CONTAINER],
         "ephemeralContainers": [_CONTAINER],
-        "volumes": [dict.fromkeys(("name", "persistentVolumeClaim", "ephemeral"), ANY)],
+        "volumes": [fields("name", "persistentVolumeClaim", "ephemeral")],
     },
     "status": ANY,
 }
