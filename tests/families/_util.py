@@ -14,7 +14,7 @@ from ksm_py.builder import compile_resources
 from ksm_py.exposition import ResourceWriter, render_body
 from ksm_py.families import RESOURCES
 from ksm_py.options import Options
-from ksm_py.shape import Decoders
+from ksm_py.shape import decoders
 from ksm_py.store import MetricsStore
 
 
@@ -91,7 +91,7 @@ def check(resource: str, case: Case) -> None:
     # The reflector parses only the fields a resource declares its families read: the same output.
     reads = RESOURCES[resource].reads
     if reads is not None:
-        shaped = Decoders(reads).items([case.obj])
+        shaped = decoders(reads).items([case.obj])
         if shaped is not None:
             assert render(resource, shaped, labels_allowlist=case.labels_allowlist,
                           annotations_allowlist=case.annotations_allowlist, opt_in=case.opt_in) == got
