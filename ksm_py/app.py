@@ -268,7 +268,8 @@ class Core:
 
     def __init__(self, options: Options, extensions: Iterable[Extension], config_status: ConfigStatus) -> None:
         """Connect and start listing; raises what keeps it from starting (API server, --pod)."""
-        client = KubeClient(kubeconfig=options.kubeconfig, apiserver=options.apiserver)
+        client = KubeClient(kubeconfig=options.kubeconfig, apiserver=options.apiserver,
+                            offload=gevent.get_hub().threadpool.apply)
         version = client.server_version()
         if options.pod:
             sts_name, ordinal, total = statefulset_shard(client, options.pod, options.pod_namespace)

@@ -11,7 +11,7 @@ import logging
 import os
 import socket
 import ssl
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 from urllib.parse import urlencode
 
 import orjson
@@ -28,6 +28,14 @@ ACCEPT_JSON = "application/json"
 # Metadata-only representations: object contents (e.g. ConfigMap data) never reach the process.
 ACCEPT_METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 ACCEPT_METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
+
+
+# Runs ``fn(*args)`` on another OS thread and returns its result: gevent's native thread pool
+# (``gevent.get_hub().threadpool.apply``) under the exporter.
+Offload = Callable[[Callable[..., bytes], tuple[Any, ...]], bytes]
+# Compressed bodies at least this big are gunzipped by ``offload`` (a LIST page of 500 pods is
+# about 400 KiB): below it, handing over costs more than it frees.
+OFFLOAD_BYTES = 64 * 1024
 
 
 class StreamIdle(Exception):
@@ -95,8 +103,13 @@ SOCKET_OPTIONS = [
 
 
 class KubeClient:
-    def __init__(self, *, kubeconfig: str = "", apiserver: str = "", pool_size: int = 64) -> None:
+    def __init__(self, *, kubeconfig: str = "", apiserver: str = "", pool_size: int = 64,
+                 offload: Offload | None = None) -> None:
+        """``offload``: where big LIST pages are gunzipped. zlib-ng lets go of the GIL while it
+        inflates, so on another OS thread a page is gunzipped while the event loop's thread renders
+        the one before (otherwise, in the caller's thread)."""
         self.config = kube_config.load(kubeconfig, apiserver)
+        self._offload = offload
         self.host = str(self.config.host).rstrip("/")
         self._tls = self.host.startswith("https")
         # One connection per long-lived watch, plus room for lists and /livez.
@@ -135,6 +148,7 @@ class KubeClient:
         (under gevent a connection belongs to the thread that opened it)."""
         other = object.__new__(KubeClient)
         other.config, other.host, other._tls = self.config, self.host, self._tls
+        other._offload = None  # gevent's pool is the event loop thread's: the other thread gunzips itself
         other._pool_args = {**self._pool_args, "maxsize": pool_size}
         # The same TLS context (reading the CA and the client key again costs 1 ms of CPU), with the
         # stamps of the files it was read from: if they changed since, ``pool`` makes a new one.
@@ -164,9 +178,14 @@ class KubeClient:
                                  timeout=urllib3.Timeout(connect=10, read=timeout), preload_content=False,
                                  decode_content=False)
         try:
-            body = _decoded(resp.read(decode_content=False), resp.headers.get("Content-Encoding"))
+            body = resp.read(decode_content=False)
         finally:
             resp.release_conn()
+        encoding = resp.headers.get("Content-Encoding")
+        if self._offload is not None and encoding == "gzip" and len(body) >= OFFLOAD_BYTES:
+            body = self._offload(_decoded, (body, encoding))
+        else:
+            body = _decoded(body, encoding)
         if resp.status >= 300:
             raise ApiError(resp.status, resp.reason or "", body)
         return body
