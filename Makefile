@@ -18,7 +18,7 @@ build-image-base:
 # in pyproject.toml); a new cycle or an upward import fails here.
 lint:
 	ruff check ksm_py harness tests $(wildcard bench)
-	mypy ksm_py $(wildcard bench)
+	mypy ksm_py harness $(wildcard bench)
 	lint-imports
 
 # Everything: unit, table, golden, e2e against the local control plane, Prometheus, benchmarks smoke.

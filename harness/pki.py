@@ -62,8 +62,9 @@ class PKI:
         _write_key(self._ca_key, self.path("ca.key"))
         self.path("ca.crt").write_bytes(self._ca_cert.public_bytes(serialization.Encoding.PEM))
 
-        sans = [x509.DNSName(n) for n in ("localhost", "kubernetes", "kubernetes.default",
-                                          "kubernetes.default.svc", "kubernetes.default.svc.cluster.local")]
+        sans: list[x509.GeneralName] = [x509.DNSName(n) for n in ("localhost", "kubernetes", "kubernetes.default",
+                                                                  "kubernetes.default.svc",
+                                                                  "kubernetes.default.svc.cluster.local")]
         sans += [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.IPAddress(ipaddress.ip_address("10.0.0.1"))]
         self._leaf("apiserver", _name("kube-apiserver"), ExtendedKeyUsageOID.SERVER_AUTH, sans, now)
         # CN is the user name, O the groups: system:masters makes the admin a cluster-admin.
